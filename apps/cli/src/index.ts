@@ -1,0 +1,1 @@
+export { addSettingFlags, settingsFromFlags } from "./commands/server-flags.js";

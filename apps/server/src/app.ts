@@ -1,0 +1,79 @@
+import { API_PREFIX } from "@warren/protocol";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Config } from "./config.js";
+import { AppError } from "./errors.js";
+import { loggerOptions } from "./observability/logger.js";
+import { registerAuthenticate } from "./plugins/authenticate.js";
+import { registerErrorHandling } from "./plugins/errors.js";
+import { registerOpenApi } from "./plugins/openapi.js";
+import { registerSecurity } from "./plugins/security.js";
+import { registerValidation } from "./plugins/validation.js";
+import { challengeRoutes } from "./routes/auth/challenge.js";
+import { authRoutes } from "./routes/auth/index.js";
+import { keyRoutes } from "./routes/auth/keys.js";
+import { totpRoutes } from "./routes/auth/totp.js";
+import { healthRoutes } from "./routes/health/index.js";
+import { userRoutes } from "./routes/users/index.js";
+import type { Services } from "./services/index.js";
+
+export interface AppOptions {
+  config: Readonly<Config>;
+  services: Services;
+  /** key and certificate (PEM) when serving HTTPS */
+  https?: { key: Buffer; cert: Buffer } | undefined;
+}
+
+export interface App {
+  fastify: FastifyInstance;
+  /** From now on new requests get 503 while in-flight ones finish. */
+  beginShutdown(): void;
+}
+
+/** Builds the HTTP application: plugins, then routes. Listening is the caller's job. */
+export async function buildApp({ config, services, https }: AppOptions): Promise<App> {
+  const fastify = Fastify({
+    logger: loggerOptions(config),
+    bodyLimit: config.bodyLimit,
+    trustProxy: config.trustProxy,
+    // We answer 503 ourselves while closing, in our error shape.
+    return503OnClosing: false,
+    forceCloseConnections: "idle",
+    ...(https ? { https } : {}),
+  }) as unknown as FastifyInstance;
+
+  let closing = false;
+  fastify.addHook("onRequest", async (_request, reply) => {
+    if (closing) {
+      reply.header("connection", "close");
+      throw new AppError("service_unavailable", "The server is shutting down");
+    }
+  });
+
+  // JSON is the only body we take: anything else answers 415.
+  fastify.removeContentTypeParser("text/plain");
+  registerValidation(fastify);
+  registerErrorHandling(fastify);
+  await registerSecurity(fastify, { allowedOrigins: config.allowedOrigins, tls: Boolean(https) });
+  await registerOpenApi(fastify);
+
+  const requireAuth = registerAuthenticate(fastify, services.sessions);
+  const deps = { services, requireAuth };
+  await fastify.register(healthRoutes, { services });
+  await fastify.register(
+    async (v1) => {
+      await v1.register(authRoutes, deps);
+      await v1.register(challengeRoutes, deps);
+      await v1.register(totpRoutes, deps);
+      await v1.register(keyRoutes, deps);
+      await v1.register(userRoutes, deps);
+    },
+    { prefix: API_PREFIX },
+  );
+
+  return {
+    fastify,
+    beginShutdown() {
+      closing = true;
+    },
+  };
+}

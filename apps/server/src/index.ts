@@ -1,0 +1,14 @@
+export { type App, buildApp } from "./app.js";
+export {
+  type Config,
+  ConfigError,
+  flagOf,
+  loadConfig,
+  mergeSettings,
+  type RawSettings,
+  SETTINGS,
+} from "./config.js";
+export { runMigrate, runServer } from "./main.js";
+export { type RunningServer, startServer } from "./start.js";
+export { createDatabase, type Database } from "./storage/create-database.js";
+export { migrate } from "./storage/migrations/index.js";

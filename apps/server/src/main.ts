@@ -1,0 +1,57 @@
+import { type Config, ConfigError, loadConfig, mergeSettings, type RawSettings } from "./config.js";
+import { startServer } from "./start.js";
+import { createDatabase } from "./storage/create-database.js";
+import { migrate } from "./storage/migrations/index.js";
+
+/**
+ * The only place that reads the environment: `warren server` and `npm start` land here.
+ * A bad setting prints one line naming it and exits 1.
+ */
+function configFrom(flags: RawSettings): Readonly<Config> {
+  try {
+    return loadConfig(mergeSettings(process.env, flags));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`warren: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export async function runServer(flags: RawSettings = {}): Promise<void> {
+  const config = configFrom(flags);
+  const server = await startServer(config);
+  process.stdout.write(`warren is listening on ${server.url}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.fastify.log.info({ signal }, "shutting down");
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        server.app.fastify.log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** `warren migrate`: applies pending migrations and exits. */
+export async function runMigrate(flags: RawSettings = {}): Promise<void> {
+  const config = configFrom(flags);
+  const database = createDatabase({ databaseUrl: config.databaseUrl, dbPath: config.dbPath, poolSize: 1 });
+  try {
+    const applied = await migrate(database.db);
+    process.stdout.write(
+      applied.length
+        ? `applied ${applied.length} migration(s): ${applied.join(", ")}\n`
+        : "database is up to date\n",
+    );
+  } finally {
+    await database.close();
+  }
+}

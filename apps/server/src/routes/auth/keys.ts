@@ -1,0 +1,58 @@
+import { AddKeyBody, IdParams, KeyList, PublicKeyRecord } from "@warren/protocol";
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { principalOf } from "../../plugins/authenticate.js";
+import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+
+/** The signed-in account's public keys: ed25519 keys sign in, x25519 keys receive messages. */
+export async function keyRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+  const r = typed(app);
+  const common = { tags: ["auth"], security: bearer };
+
+  r.get(
+    "/auth/keys",
+    {
+      preHandler: requireAuth,
+      schema: { ...common, summary: "My public keys", response: { 200: KeyList, ...errors(401) } },
+    },
+    async (request) => ({ keys: await services.accounts.keys(principalOf(request).userId) }),
+  );
+
+  r.post(
+    "/auth/keys",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Add a public key to my account",
+        body: AddKeyBody,
+        response: { 201: PublicKeyRecord, ...errors(400, 401, 409) },
+      },
+    },
+    async (request, reply) => {
+      const key = await services.accounts.addKey(
+        principalOf(request).userId,
+        request.body,
+        contextOf(request),
+      );
+      return reply.code(201).send(key);
+    },
+  );
+
+  r.delete(
+    "/auth/keys/:id",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Remove one of my public keys",
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      await services.accounts.deleteKey(principalOf(request).userId, request.params.id, contextOf(request));
+      return reply.code(204).send(null);
+    },
+  );
+}

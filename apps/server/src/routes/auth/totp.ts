@@ -1,0 +1,56 @@
+import { RecoveryCodes, TotpCodeBody, TotpSetup } from "@warren/protocol";
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { principalOf } from "../../plugins/authenticate.js";
+import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+
+/** Second factor: set up, confirm (returns recovery codes), turn off. */
+export async function totpRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+  const r = typed(app);
+  const common = { tags: ["auth"], security: bearer };
+
+  r.post(
+    "/auth/totp",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Start TOTP setup: a new secret and otpauth:// URL (not on until confirmed)",
+        response: { 200: TotpSetup, ...errors(401, 409) },
+      },
+    },
+    async (request) => services.totp.setup(principalOf(request).userId, contextOf(request)),
+  );
+
+  r.post(
+    "/auth/totp/confirm",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Turn TOTP on with a current code; returns ten single-use recovery codes",
+        body: TotpCodeBody,
+        response: { 200: RecoveryCodes, ...errors(400, 401, 409) },
+      },
+    },
+    async (request) =>
+      services.totp.confirm(principalOf(request).userId, request.body.code, contextOf(request)),
+  );
+
+  r.delete(
+    "/auth/totp",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Turn TOTP off with a current code or a recovery code",
+        body: TotpCodeBody,
+        response: { 204: Type.Null(), ...errors(400, 401, 409) },
+      },
+    },
+    async (request, reply) => {
+      await services.totp.disable(principalOf(request).userId, request.body.code, contextOf(request));
+      return reply.code(204).send(null);
+    },
+  );
+}

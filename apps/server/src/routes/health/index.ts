@@ -1,0 +1,21 @@
+import { Health, Ready } from "@warren/protocol";
+import type { FastifyInstance } from "fastify";
+import { AppError } from "../../errors.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
+
+export async function healthRoutes(app: FastifyInstance, { services }: Pick<RouteDeps, "services">) {
+  const r = typed(app);
+  // Liveness: the process answers. No I/O, so a slow database never gets it restarted.
+  r.get("/health", { schema: { tags: ["health"], response: { 200: Health } } }, async () => ({
+    status: "ok" as const,
+  }));
+  // Readiness: 200 only while the database answers.
+  r.get("/ready", { schema: { tags: ["health"], response: { 200: Ready, ...errors(503) } } }, async () => {
+    try {
+      await services.database.ping();
+    } catch (err) {
+      throw new AppError("service_unavailable", "The database does not answer", { cause: err });
+    }
+    return { status: "ready", database: services.database.dialect };
+  });
+}

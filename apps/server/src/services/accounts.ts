@@ -1,0 +1,158 @@
+import {
+  type AddKeyBody,
+  type Me,
+  type PublicKeyRecord,
+  type RegisterBody,
+  type User,
+  uuidv7,
+} from "@warren/protocol";
+import type { Kysely } from "kysely";
+import { AppError } from "../errors.js";
+import { uniqueViolation } from "../storage/errors.js";
+import { createRepositories, type Repositories } from "../storage/repositories/index.js";
+import type { KeyRow } from "../storage/repositories/keys.js";
+import type { UserRow } from "../storage/repositories/users.js";
+import type { Schema } from "../storage/schema.js";
+import type { Audit } from "./audit.js";
+import { nowIso, type RequestContext } from "./context.js";
+import { hashPassword } from "./passwords.js";
+import { validatePublicKey } from "./public-keys.js";
+
+export function toUser(row: UserRow): User {
+  return { id: row.id, username: row.username, display_name: row.display_name, created_at: row.created_at };
+}
+
+export function toKey(row: KeyRow): PublicKeyRecord {
+  return {
+    id: row.id,
+    kind: row.kind,
+    public_key: row.public_key,
+    label: row.label,
+    created_at: row.created_at,
+  };
+}
+
+/** Turns a unique-constraint failure into the conflict the client should see. */
+function conflictOf(err: unknown): AppError | undefined {
+  const hit = uniqueViolation(err);
+  if (hit === undefined) return undefined;
+  if (hit.includes("username")) return new AppError("username_taken", undefined, { cause: err });
+  if (hit.includes("email")) return new AppError("email_taken", undefined, { cause: err });
+  if (hit.includes("public_key")) return new AppError("key_taken", undefined, { cause: err });
+  return undefined;
+}
+
+/** Accounts, their profiles and their public keys. */
+export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: Audit) {
+  const mustFind = async (id: string): Promise<UserRow> => {
+    const row = await repos.users.byId(id);
+    if (!row) throw new AppError("not_found", "No such user");
+    return row;
+  };
+
+  return {
+    /** Creates an account with a password, an Ed25519 key, or both. */
+    async register(body: RegisterBody, ctx: RequestContext): Promise<User> {
+      if (!body.password && !body.public_key) {
+        throw new AppError("invalid_request", "Give a password, a public_key, or both", {
+          details: { fields: ["password", "public_key"] },
+        });
+      }
+      const publicKey = body.public_key ? validatePublicKey("ed25519", body.public_key) : undefined;
+      // Cheap early answer for the common case; the unique index decides races.
+      if (await repos.users.byUsername(body.username)) throw new AppError("username_taken");
+      const now = nowIso();
+      const user: UserRow = {
+        id: uuidv7(),
+        username: body.username,
+        username_key: body.username.toLowerCase(),
+        email: body.email ?? null,
+        email_key: body.email ? body.email.toLowerCase() : null,
+        display_name: body.display_name ?? null,
+        password_hash: body.password ? await hashPassword(body.password) : null,
+        totp_secret: null,
+        totp_enabled_at: null,
+        totp_last_step: null,
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await db.transaction().execute(async (tx) => {
+          const r = createRepositories(tx);
+          await r.users.insert(user);
+          if (publicKey) {
+            await r.keys.insert({
+              id: uuidv7(),
+              user_id: user.id,
+              kind: "ed25519",
+              public_key: publicKey,
+              label: "registration",
+              created_at: now,
+            });
+          }
+        });
+      } catch (err) {
+        throw conflictOf(err) ?? err;
+      }
+      await audit.record("account.register", { actorId: user.id, target: user.id }, ctx);
+      return toUser(user);
+    },
+
+    async me(userId: string, sessionId: string): Promise<Me> {
+      const row = await mustFind(userId);
+      return {
+        ...toUser(row),
+        email: row.email,
+        has_password: row.password_hash !== null,
+        totp_enabled: row.totp_enabled_at !== null,
+        session_id: sessionId,
+      };
+    },
+
+    profile: async (id: string): Promise<User> => toUser(await mustFind(id)),
+
+    async keys(userId: string): Promise<PublicKeyRecord[]> {
+      await mustFind(userId);
+      return (await repos.keys.listForUser(userId)).map(toKey);
+    },
+
+    async usernameAvailable(username: string): Promise<boolean> {
+      return (await repos.users.byUsername(username)) === undefined;
+    },
+
+    async addKey(userId: string, body: AddKeyBody, ctx: RequestContext): Promise<PublicKeyRecord> {
+      const row: KeyRow = {
+        id: uuidv7(),
+        user_id: userId,
+        kind: body.kind,
+        public_key: validatePublicKey(body.kind, body.public_key),
+        label: body.label ?? null,
+        created_at: nowIso(),
+      };
+      try {
+        await repos.keys.insert(row);
+      } catch (err) {
+        throw conflictOf(err) ?? err;
+      }
+      await audit.record("key.add", { actorId: userId, target: row.id, details: { kind: row.kind } }, ctx);
+      return toKey(row);
+    },
+
+    async deleteKey(userId: string, keyId: string, ctx: RequestContext): Promise<void> {
+      const key = await repos.keys.byId(keyId);
+      // Another account's key answers exactly like a missing one.
+      if (!key || key.user_id !== userId) throw new AppError("not_found", "No such key");
+      if (key.kind === "ed25519") {
+        const user = await mustFind(userId);
+        const signKeys = (await repos.keys.listForUser(userId)).filter((k) => k.kind === "ed25519");
+        if (!user.password_hash && signKeys.length <= 1) {
+          throw new AppError("last_credential", "This key is the only way to sign in to this account");
+        }
+      }
+      if (!(await repos.keys.delete(userId, keyId))) throw new AppError("not_found", "No such key");
+      await audit.record("key.delete", { actorId: userId, target: keyId, details: { kind: key.kind } }, ctx);
+    },
+  };
+}
+
+export type Accounts = ReturnType<typeof createAccounts>;

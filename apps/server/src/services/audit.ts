@@ -1,0 +1,43 @@
+import { uuidv7 } from "@warren/protocol";
+import type { AuditRepository } from "../storage/repositories/audit.js";
+import { nowIso, type RequestContext } from "./context.js";
+
+/** Actions recorded in audit_events; names are stable, like error codes. */
+export type AuditAction =
+  | "account.register"
+  | "signin.password"
+  | "signin.key"
+  | "signin.failure"
+  | "session.refresh_reused"
+  | "session.logout"
+  | "totp.setup"
+  | "totp.enable"
+  | "totp.disable"
+  | "totp.recovery_used"
+  | "key.add"
+  | "key.delete";
+
+export interface AuditEntry {
+  actorId?: string | null | undefined;
+  target?: string | null | undefined;
+  details?: Record<string, unknown>;
+}
+
+/** Writes audit events; the client address is kept only with AUDIT_CLIENT_IP=true. */
+export function createAudit(repo: AuditRepository, options: { recordIp: boolean }) {
+  return {
+    async record(action: AuditAction, entry: AuditEntry, ctx?: RequestContext): Promise<void> {
+      await repo.insert({
+        id: uuidv7(),
+        actor_id: entry.actorId ?? null,
+        action,
+        target: entry.target ?? null,
+        ip: options.recordIp ? (ctx?.ip ?? null) : null,
+        details: entry.details ? JSON.stringify(entry.details) : null,
+        created_at: nowIso(),
+      });
+    },
+  };
+}
+
+export type Audit = ReturnType<typeof createAudit>;

@@ -1,0 +1,14 @@
+/** What a service may know about the request that called it. */
+export interface RequestContext {
+  /** the client address; services record it only where configuration allows */
+  ip: string | undefined;
+}
+
+/** The moment "now", as stored: UTC ISO 8601 with milliseconds. */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
+
+export function isoAfter(ms: number, from: number = Date.now()): string {
+  return new Date(from + ms).toISOString();
+}

@@ -1,0 +1,126 @@
+import { type Tokens, uuidv7 } from "@warren/protocol";
+import { AppError } from "../errors.js";
+import type { SessionsRepository } from "../storage/repositories/sessions.js";
+import type { Audit } from "./audit.js";
+import { isoAfter, nowIso, type RequestContext } from "./context.js";
+import { randomToken, sha256, type TokenSigner } from "./tokens.js";
+
+export interface SessionsOptions {
+  refreshTtlMs: number;
+}
+
+export interface Principal {
+  userId: string;
+  sessionId: string;
+}
+
+/**
+ * Sessions and their tokens. A session is one sign-in; it holds a chain of refresh
+ * tokens of which only the newest works. Access tokens name their session (sid), so
+ * revoking the session ends them too.
+ */
+export function createSessions(
+  repo: SessionsRepository,
+  signer: TokenSigner,
+  audit: Audit,
+  options: SessionsOptions,
+) {
+  const newRefresh = (sessionId: string, created: number) => {
+    const token = randomToken();
+    return {
+      token,
+      row: {
+        id: uuidv7(),
+        session_id: sessionId,
+        token_hash: sha256(token),
+        created_at: new Date(created).toISOString(),
+        expires_at: isoAfter(options.refreshTtlMs, created),
+        rotated_at: null,
+      },
+    };
+  };
+
+  const tokensFor = async (userId: string, sessionId: string, refresh: string, refreshExpiresAt: string) => {
+    const access = await signer.sign(userId, sessionId);
+    const tokens: Tokens = {
+      token_type: "Bearer",
+      access_token: access.token,
+      expires_in: signer.ttlSeconds,
+      expires_at: access.expiresAt.toISOString(),
+      refresh_token: refresh,
+      refresh_expires_at: refreshExpiresAt,
+      session_id: sessionId,
+    };
+    return tokens;
+  };
+
+  const revoke = async (sessionId: string, reason: string) => {
+    await repo.revoke(sessionId, nowIso(), reason);
+  };
+
+  return {
+    async start(userId: string): Promise<Tokens> {
+      const created = Date.now();
+      const sessionId = uuidv7();
+      const refresh = newRefresh(sessionId, created);
+      await repo.create(
+        {
+          id: sessionId,
+          user_id: userId,
+          created_at: refresh.row.created_at,
+          refreshed_at: refresh.row.created_at,
+          expires_at: refresh.row.expires_at,
+          revoked_at: null,
+          revoke_reason: null,
+        },
+        refresh.row,
+      );
+      return tokensFor(userId, sessionId, refresh.token, refresh.row.expires_at);
+    },
+
+    /**
+     * Rotates a refresh token. Presenting one that was already rotated means two
+     * parties hold it, so the whole session is revoked (RFC 9700 §4.14.2). Of two
+     * concurrent refreshes with one token, exactly one wins; the other counts as reuse.
+     */
+    async refresh(token: string, ctx: RequestContext): Promise<Tokens> {
+      const row = await repo.tokenByHash(sha256(token));
+      if (!row) throw new AppError("invalid_refresh_token");
+      const session = await repo.byId(row.session_id);
+      const now = nowIso();
+      if (!session || session.revoked_at) throw new AppError("invalid_refresh_token");
+      const reused = async () => {
+        await revoke(session.id, "refresh_reused");
+        await audit.record("session.refresh_reused", { actorId: session.user_id, target: session.id }, ctx);
+        return new AppError("refresh_reused");
+      };
+      if (row.rotated_at) throw await reused();
+      if (row.expires_at <= now || session.expires_at <= now) throw new AppError("invalid_refresh_token");
+      const next = newRefresh(session.id, Date.now());
+      if (!(await repo.rotate(row.id, next.row, next.row.expires_at))) throw await reused();
+      return tokensFor(session.user_id, session.id, next.token, next.row.expires_at);
+    },
+
+    async logout(principal: Principal, ctx: RequestContext): Promise<void> {
+      await revoke(principal.sessionId, "logout");
+      await audit.record("session.logout", { actorId: principal.userId, target: principal.sessionId }, ctx);
+    },
+
+    /** Verifies an access token and that its session is still live. */
+    async authenticate(accessToken: string): Promise<Principal> {
+      const claims = await signer.verify(accessToken);
+      const session = await repo.byId(claims.sid);
+      if (
+        !session ||
+        session.user_id !== claims.sub ||
+        session.revoked_at ||
+        session.expires_at <= nowIso()
+      ) {
+        throw new AppError("invalid_token", "The session of this token has ended");
+      }
+      return { userId: claims.sub, sessionId: claims.sid };
+    },
+  };
+}
+
+export type Sessions = ReturnType<typeof createSessions>;

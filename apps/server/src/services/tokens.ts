@@ -1,0 +1,63 @@
+import { createHash, randomBytes } from "node:crypto";
+import { uuidv7 } from "@warren/protocol";
+import { errors, jwtVerify, SignJWT } from "jose";
+import { AppError } from "../errors.js";
+
+export interface AccessClaims {
+  sub: string;
+  sid: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  typ: "access";
+}
+
+/** Short-lived access JWTs, HS256 with the server's secret (jose). */
+export function createTokenSigner(secret: Uint8Array, ttlMs: number) {
+  const ttlSeconds = Math.max(1, Math.round(ttlMs / 1000));
+  return {
+    ttlSeconds,
+    async sign(userId: string, sessionId: string): Promise<{ token: string; expiresAt: Date }> {
+      const iat = Math.floor(Date.now() / 1000);
+      const exp = iat + ttlSeconds;
+      const token = await new SignJWT({ sid: sessionId, typ: "access" })
+        .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+        .setSubject(userId)
+        .setJti(uuidv7())
+        .setIssuedAt(iat)
+        .setExpirationTime(exp)
+        .sign(secret);
+      return { token, expiresAt: new Date(exp * 1000) };
+    },
+    /** Verifies signature, algorithm (HS256 only: never "none"), expiry and claim shapes. */
+    async verify(token: string): Promise<AccessClaims> {
+      try {
+        const { payload } = await jwtVerify(token, secret, { algorithms: ["HS256"] });
+        if (
+          payload.typ !== "access" ||
+          typeof payload.sub !== "string" ||
+          typeof payload.sid !== "string" ||
+          typeof payload.exp !== "number"
+        ) {
+          throw new AppError("invalid_token");
+        }
+        return payload as unknown as AccessClaims;
+      } catch (err) {
+        if (err instanceof AppError) throw err;
+        if (err instanceof errors.JWTExpired) throw new AppError("token_expired", undefined, { cause: err });
+        throw new AppError("invalid_token", undefined, { cause: err });
+      }
+    },
+  };
+}
+
+export type TokenSigner = ReturnType<typeof createTokenSigner>;
+
+/** Opaque secrets (refresh tokens, recovery codes) are stored only as SHA-256 hashes. */
+export function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("base64url");
+}
+
+export function randomToken(bytes = 32): string {
+  return randomBytes(bytes).toString("base64url");
+}

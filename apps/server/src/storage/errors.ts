@@ -1,0 +1,36 @@
+/**
+ * Which unique constraint a failed insert hit, on either dialect, or undefined when
+ * the error is something else. SQLite names the columns ("UNIQUE constraint failed:
+ * users.username_key"); PostgreSQL names the constraint (code 23505).
+ */
+export function uniqueViolation(err: unknown): string | undefined {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e?.code === "23505") return e.constraint ?? "";
+  if (typeof e?.code === "string" && e.code.startsWith("SQLITE_CONSTRAINT_UNIQUE")) {
+    return /UNIQUE constraint failed: (.*)$/.exec(e.message ?? "")?.[1] ?? "";
+  }
+  if (e?.code === "SQLITE_CONSTRAINT_PRIMARYKEY") return "primary key";
+  return undefined;
+}
+
+const PG_UNAVAILABLE = new Set([
+  "57P01",
+  "57P02",
+  "57P03",
+  "08000",
+  "08003",
+  "08006",
+  "08001",
+  "08004",
+  "53300",
+]);
+const NET_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH"]);
+
+/** True when the database could not be reached or went away: answer 503, not 500. */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (typeof e?.code === "string" && (PG_UNAVAILABLE.has(e.code) || NET_ERRORS.has(e.code))) return true;
+  if (e?.code === "SQLITE_BUSY") return true;
+  const msg = e?.message ?? "";
+  return /Connection terminated|timeout exceeded when trying to connect|database ping timed out/i.test(msg);
+}

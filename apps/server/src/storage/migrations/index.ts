@@ -1,0 +1,19 @@
+import { type Kysely, type Migration, Migrator } from "kysely";
+import * as accounts from "./0001-accounts.js";
+
+/** Migrations live in code, in order; a name is never reused or edited once released. */
+const MIGRATIONS: Record<string, Migration> = {
+  "0001-accounts": accounts,
+};
+
+/** Applies every pending migration; running it again changes nothing. Returns the names applied. */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run on any schema
+export async function migrate(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`migration ${failed} failed`, { cause: error });
+  }
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

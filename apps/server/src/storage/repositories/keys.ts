@@ -1,0 +1,36 @@
+import type { Kysely, Selectable } from "kysely";
+import type { Schema, UserKeysTable } from "../schema.js";
+
+export type KeyRow = Selectable<UserKeysTable>;
+
+export function createKeysRepository(db: Kysely<Schema>) {
+  return {
+    async insert(row: KeyRow): Promise<void> {
+      await db.insertInto("user_keys").values(row).execute();
+    },
+    async listForUser(userId: string): Promise<KeyRow[]> {
+      return db.selectFrom("user_keys").selectAll().where("user_id", "=", userId).orderBy("id").execute();
+    },
+    async byId(id: string): Promise<KeyRow | undefined> {
+      return db.selectFrom("user_keys").selectAll().where("id", "=", id).executeTakeFirst();
+    },
+    async byPublicKey(kind: KeyRow["kind"], publicKey: string): Promise<KeyRow | undefined> {
+      return db
+        .selectFrom("user_keys")
+        .selectAll()
+        .where("kind", "=", kind)
+        .where("public_key", "=", publicKey)
+        .executeTakeFirst();
+    },
+    async delete(userId: string, id: string): Promise<boolean> {
+      const result = await db
+        .deleteFrom("user_keys")
+        .where("id", "=", id)
+        .where("user_id", "=", userId)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+  };
+}
+
+export type KeysRepository = ReturnType<typeof createKeysRepository>;

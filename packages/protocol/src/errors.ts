@@ -1,0 +1,54 @@
+/**
+ * Every error code warren answers with, and the HTTP status it travels with.
+ * Codes are stable snake_case strings: clients branch on them, so a code is never
+ * renamed or reused. Add new ones at the end of their group.
+ */
+export const ERRORS = {
+  // request shape
+  invalid_request: { status: 400, message: "The request is not valid" },
+  invalid_json: { status: 400, message: "The body is not valid JSON" },
+  invalid_public_key: { status: 400, message: "The public key is not a valid key of that kind" },
+  not_found: { status: 404, message: "Not found" },
+  payload_too_large: { status: 413, message: "The body is larger than the server accepts" },
+  unsupported_media_type: { status: 415, message: "Send the body as application/json" },
+  // authentication
+  unauthorized: { status: 401, message: "Sign in first: send an access token" },
+  invalid_token: { status: 401, message: "The access token is not valid" },
+  token_expired: { status: 401, message: "The access token has expired" },
+  invalid_credentials: { status: 401, message: "Wrong username or password" },
+  totp_required: { status: 401, message: "This account needs a two-factor code" },
+  invalid_totp: { status: 401, message: "The two-factor code is wrong or was already used" },
+  invalid_challenge: { status: 401, message: "The challenge is unknown, expired or already used" },
+  invalid_signature: { status: 401, message: "The signature does not verify" },
+  invalid_refresh_token: { status: 401, message: "The refresh token is not valid" },
+  refresh_reused: { status: 401, message: "The refresh token was already used; the session is revoked" },
+  // authorization
+  forbidden: { status: 403, message: "You may not do that" },
+  // conflicts
+  username_taken: { status: 409, message: "That username is taken" },
+  email_taken: { status: 409, message: "That email address is already registered" },
+  key_taken: { status: 409, message: "That public key is already registered" },
+  totp_already_enabled: { status: 409, message: "Two-factor authentication is already on" },
+  totp_not_enabled: { status: 409, message: "Two-factor authentication is not on" },
+  totp_not_started: { status: 409, message: "Start two-factor setup first (POST /v1/auth/totp)" },
+  last_credential: { status: 409, message: "This is the account's last way to sign in" },
+  // limits and availability
+  rate_limited: { status: 429, message: "Too many attempts; try again later" },
+  internal_error: { status: 500, message: "Something went wrong on the server" },
+  service_unavailable: { status: 503, message: "The service is temporarily unavailable" },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export function statusOf(code: ErrorCode): number {
+  return ERRORS[code].status;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(ERRORS, value);
+}
+
+/** The body of every non-2xx HTTP answer. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
