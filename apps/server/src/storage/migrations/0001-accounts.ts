@@ -1,11 +1,12 @@
 import type { Kysely } from "kysely";
 
 // Written once with Kysely's schema builder so both dialects get the same tables.
-// Only portable types: text and integer.
+// Only portable types: text and integer. Primary keys say NOT NULL because SQLite
+// would otherwise accept NULL in a TEXT PRIMARY KEY.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable("users")
-    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("id", "text", (c) => c.primaryKey().notNull())
     .addColumn("username", "text", (c) => c.notNull())
     .addColumn("username_key", "text", (c) => c.notNull())
     .addColumn("email", "text")
@@ -23,7 +24,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable("user_keys")
-    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("id", "text", (c) => c.primaryKey().notNull())
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("kind", "text", (c) => c.notNull())
     .addColumn("public_key", "text", (c) => c.notNull())
@@ -35,7 +36,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable("sessions")
-    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("id", "text", (c) => c.primaryKey().notNull())
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("created_at", "text", (c) => c.notNull())
     .addColumn("refreshed_at", "text", (c) => c.notNull())
@@ -47,7 +48,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable("refresh_tokens")
-    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("id", "text", (c) => c.primaryKey().notNull())
     .addColumn("session_id", "text", (c) => c.notNull().references("sessions.id").onDelete("cascade"))
     .addColumn("token_hash", "text", (c) => c.notNull())
     .addColumn("created_at", "text", (c) => c.notNull())
@@ -63,7 +64,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable("recovery_codes")
-    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("id", "text", (c) => c.primaryKey().notNull())
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("code_hash", "text", (c) => c.notNull())
     .addColumn("used_at", "text")
@@ -72,7 +73,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable("auth_challenges")
-    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("id", "text", (c) => c.primaryKey().notNull())
     .addColumn("user_id", "text", (c) => c.notNull().references("users.id").onDelete("cascade"))
     .addColumn("challenge", "text", (c) => c.notNull())
     .addColumn("expires_at", "text", (c) => c.notNull())
@@ -87,7 +88,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // No foreign key on actor_id: the audit trail outlives the accounts it mentions.
   await db.schema
     .createTable("audit_events")
-    .addColumn("id", "text", (c) => c.primaryKey())
+    .addColumn("id", "text", (c) => c.primaryKey().notNull())
     .addColumn("actor_id", "text")
     .addColumn("action", "text", (c) => c.notNull())
     .addColumn("target", "text")

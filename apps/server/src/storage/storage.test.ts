@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { backends, postgresBackend, sqliteBackend } from "../../test/helpers/backends.js";
+import { createDatabase } from "./create-database.js";
+import { describeSchema } from "./introspect.js";
+import { migrate } from "./migrations/index.js";
+import { repositoryContract } from "./repositories/repositories.contract.js";
+
+for (const backend of backends()) {
+  repositoryContract(backend.name, async () => {
+    const made = await backend.create();
+    const database = createDatabase({ databaseUrl: made.databaseUrl, dbPath: made.dbPath });
+    await migrate(database.db);
+    return { database, drop: made.drop };
+  });
+
+  describe(`migrations on ${backend.name}`, () => {
+    it("apply once; running them again changes nothing", async () => {
+      const made = await backend.create();
+      const database = createDatabase({ databaseUrl: made.databaseUrl, dbPath: made.dbPath });
+      try {
+        expect((await migrate(database.db)).length).toBeGreaterThan(0);
+        const before = await describeSchema(database.db, database.dialect);
+        expect(await migrate(database.db)).toEqual([]);
+        expect(await describeSchema(database.db, database.dialect)).toEqual(before);
+        expect(Object.keys(before.tables).sort()).toEqual(
+          ["audit_events", "auth_challenges", "recovery_codes", "refresh_tokens", "sessions", "user_keys", "users"],
+        );
+      } finally {
+        await database.close();
+        await made.drop();
+      }
+    });
+  });
+}
+
+if (postgresBackend) {
+  const pg = postgresBackend;
+  describe("schema on both dialects", () => {
+    it("is the same: tables, columns, types, nullability, indexes", async () => {
+      const shapes = [];
+      for (const backend of [sqliteBackend, pg]) {
+        const made = await backend.create();
+        const database = createDatabase({ databaseUrl: made.databaseUrl, dbPath: made.dbPath });
+        try {
+          await migrate(database.db);
+          shapes.push(await describeSchema(database.db, database.dialect));
+        } finally {
+          await database.close();
+          await made.drop();
+        }
+      }
+      expect(shapes[1]).toEqual(shapes[0]);
+      expect(shapes[0]?.tables.users?.indexes).toContain("users_username_key_unique");
+    });
+  });
+}
