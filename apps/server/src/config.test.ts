@@ -50,7 +50,12 @@ describe("config", () => {
   });
 
   it("parses durations, sizes and lists", () => {
-    const c = loadConfig({ ACCESS_TOKEN_TTL: "90", CHALLENGE_TTL: "500ms", BODY_LIMIT: "64KiB", ALLOWED_ORIGINS: "a, b,," });
+    const c = loadConfig({
+      ACCESS_TOKEN_TTL: "90",
+      CHALLENGE_TTL: "500ms",
+      BODY_LIMIT: "64KiB",
+      ALLOWED_ORIGINS: "a, b,,",
+    });
     expect(c.accessTokenTtlMs).toBe(90_000);
     expect(c.challengeTtlMs).toBe(500);
     expect(c.bodyLimit).toBe(65536);
@@ -58,7 +63,10 @@ describe("config", () => {
   });
 
   it("lets flags win over the environment, and names every flag after its variable", () => {
-    expect(mergeSettings({ PORT: "1", LOG_LEVEL: "warn" }, { PORT: "2" })).toMatchObject({ PORT: "2", LOG_LEVEL: "warn" });
+    expect(mergeSettings({ PORT: "1", LOG_LEVEL: "warn" }, { PORT: "2" })).toMatchObject({
+      PORT: "2",
+      LOG_LEVEL: "warn",
+    });
     expect(flagOf("DB_PATH")).toBe("--db-path");
     expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
   });

@@ -33,8 +33,13 @@ export async function describeSchema(db: Kysely<any>, dialect: Dialect): Promise
 async function indexNames(db: Kysely<any>, dialect: Dialect, table: string): Promise<string[]> {
   if (dialect === "postgres") {
     const { rows } = await sql<{ name: string }>`
-      select indexname as name from pg_indexes where schemaname = current_schema() and tablename = ${table}`.execute(db);
-    return rows.map((r) => r.name).filter((n) => !n.endsWith("_pkey")).sort();
+      select indexname as name from pg_indexes where schemaname = current_schema() and tablename = ${table}`.execute(
+      db,
+    );
+    return rows
+      .map((r) => r.name)
+      .filter((n) => !n.endsWith("_pkey"))
+      .sort();
   }
   const { rows } = await sql<{ name: string; origin: string }>`
     select name, origin from pragma_index_list(${table})`.execute(db);
@@ -42,7 +47,9 @@ async function indexNames(db: Kysely<any>, dialect: Dialect, table: string): Pro
   // names from the table's SQL instead, so both dialects list the same names.
   const { rows: ddl } = await sql<{ sql: string }>`
     select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db);
-  const constraints = [...(ddl[0]?.sql ?? "").matchAll(/constraint "([^"]+)" unique/gi)].map((m) => m[1] as string);
+  const constraints = [...(ddl[0]?.sql ?? "").matchAll(/constraint "([^"]+)" unique/gi)].map(
+    (m) => m[1] as string,
+  );
   const created = rows.filter((r) => r.origin === "c").map((r) => r.name);
   return [...created, ...constraints].sort();
 }

@@ -22,9 +22,15 @@ for (const backend of backends()) {
         const before = await describeSchema(database.db, database.dialect);
         expect(await migrate(database.db)).toEqual([]);
         expect(await describeSchema(database.db, database.dialect)).toEqual(before);
-        expect(Object.keys(before.tables).sort()).toEqual(
-          ["audit_events", "auth_challenges", "recovery_codes", "refresh_tokens", "sessions", "user_keys", "users"],
-        );
+        expect(Object.keys(before.tables).sort()).toEqual([
+          "audit_events",
+          "auth_challenges",
+          "recovery_codes",
+          "refresh_tokens",
+          "sessions",
+          "user_keys",
+          "users",
+        ]);
       } finally {
         await database.close();
         await made.drop();

@@ -8,7 +8,10 @@ import type { UserRow } from "./users.js";
  * One body of repository tests that every storage backend must pass. `open` gives a
  * migrated, empty database.
  */
-export function repositoryContract(name: string, open: () => Promise<{ database: Database; drop(): Promise<void> }>) {
+export function repositoryContract(
+  name: string,
+  open: () => Promise<{ database: Database; drop(): Promise<void> }>,
+) {
   describe(`repositories on ${name}`, () => {
     let database: Database;
     let drop: () => Promise<void>;
@@ -56,10 +59,14 @@ export function repositoryContract(name: string, open: () => Promise<{ database:
     it("refuses a second user with the same username in another case, and the same email", async () => {
       const u = newUser();
       await repos.users.insert(u);
-      await expect(repos.users.insert(newUser({ username: u.username.toUpperCase(), username_key: u.username_key }))).rejects.toThrow();
+      await expect(
+        repos.users.insert(newUser({ username: u.username.toUpperCase(), username_key: u.username_key })),
+      ).rejects.toThrow();
       const e = newUser({ email: "dup@example.com", email_key: "dup@example.com" });
       await repos.users.insert(e);
-      await expect(repos.users.insert(newUser({ email: "DUP@example.com", email_key: "dup@example.com" }))).rejects.toThrow();
+      await expect(
+        repos.users.insert(newUser({ email: "DUP@example.com", email_key: "dup@example.com" })),
+      ).rejects.toThrow();
       // Many accounts without email are fine.
       await repos.users.insert(newUser());
       await repos.users.insert(newUser());
@@ -80,7 +87,14 @@ export function repositoryContract(name: string, open: () => Promise<{ database:
       const b = newUser();
       await repos.users.insert(a);
       await repos.users.insert(b);
-      const key = { id: uuidv7(), user_id: a.id, kind: "ed25519" as const, public_key: `k${n}`, label: null, created_at: now() };
+      const key = {
+        id: uuidv7(),
+        user_id: a.id,
+        kind: "ed25519" as const,
+        public_key: `k${n}`,
+        label: null,
+        created_at: now(),
+      };
       await repos.keys.insert(key);
       await expect(repos.keys.insert({ ...key, id: uuidv7(), user_id: b.id })).rejects.toThrow();
       await repos.keys.insert({ ...key, id: uuidv7(), kind: "x25519" });
@@ -95,11 +109,28 @@ export function repositoryContract(name: string, open: () => Promise<{ database:
       const u = newUser();
       await repos.users.insert(u);
       const t = now();
-      const session = { id: uuidv7(), user_id: u.id, created_at: t, refreshed_at: t, expires_at: "2999-01-01T00:00:00.000Z", revoked_at: null, revoke_reason: null };
-      const first = { id: uuidv7(), session_id: session.id, token_hash: `h${uuidv7()}`, created_at: t, expires_at: session.expires_at, rotated_at: null };
+      const session = {
+        id: uuidv7(),
+        user_id: u.id,
+        created_at: t,
+        refreshed_at: t,
+        expires_at: "2999-01-01T00:00:00.000Z",
+        revoked_at: null,
+        revoke_reason: null,
+      };
+      const first = {
+        id: uuidv7(),
+        session_id: session.id,
+        token_hash: `h${uuidv7()}`,
+        created_at: t,
+        expires_at: session.expires_at,
+        rotated_at: null,
+      };
       await repos.sessions.create(session, first);
       const next = () => ({ ...first, id: uuidv7(), token_hash: `h${uuidv7()}`, created_at: now() });
-      const results = await Promise.all([next(), next(), next(), next()].map((row) => repos.sessions.rotate(first.id, row, row.expires_at)));
+      const results = await Promise.all(
+        [next(), next(), next(), next()].map((row) => repos.sessions.rotate(first.id, row, row.expires_at)),
+      );
       expect(results.filter(Boolean)).toHaveLength(1);
       expect((await repos.sessions.tokenByHash(first.token_hash))?.rotated_at).not.toBeNull();
       expect(await repos.sessions.revoke(session.id, now(), "test")).toBe(true);
@@ -110,7 +141,13 @@ export function repositoryContract(name: string, open: () => Promise<{ database:
     it("consumes a challenge once and never after expiry", async () => {
       const u = newUser();
       await repos.users.insert(u);
-      const live = { id: uuidv7(), user_id: u.id, challenge: "c", expires_at: new Date(Date.now() + 60_000).toISOString(), used_at: null };
+      const live = {
+        id: uuidv7(),
+        user_id: u.id,
+        challenge: "c",
+        expires_at: new Date(Date.now() + 60_000).toISOString(),
+        used_at: null,
+      };
       const dead = { ...live, id: uuidv7(), expires_at: new Date(Date.now() - 1000).toISOString() };
       await repos.challenges.insert(live);
       await repos.challenges.insert(dead);
@@ -124,7 +161,10 @@ export function repositoryContract(name: string, open: () => Promise<{ database:
     it("uses each recovery code once", async () => {
       const u = newUser();
       await repos.users.insert(u);
-      await repos.recoveryCodes.replace(u.id, ["a", "b"].map((h) => ({ id: uuidv7(), user_id: u.id, code_hash: h, used_at: null })));
+      await repos.recoveryCodes.replace(
+        u.id,
+        ["a", "b"].map((h) => ({ id: uuidv7(), user_id: u.id, code_hash: h, used_at: null })),
+      );
       expect(await repos.recoveryCodes.countUnused(u.id)).toBe(2);
       const race = await Promise.all([1, 2].map(() => repos.recoveryCodes.consume(u.id, "a", now())));
       expect(race.filter(Boolean)).toHaveLength(1);
@@ -137,7 +177,15 @@ export function repositoryContract(name: string, open: () => Promise<{ database:
     it("records audit events and lists them newest first, filtered", async () => {
       const actor = uuidv7();
       for (const action of ["a.one", "a.two", "a.one"]) {
-        await repos.audit.insert({ id: uuidv7(), actor_id: actor, action, target: null, ip: null, details: null, created_at: now() });
+        await repos.audit.insert({
+          id: uuidv7(),
+          actor_id: actor,
+          action,
+          target: null,
+          ip: null,
+          details: null,
+          created_at: now(),
+        });
       }
       const all = await repos.audit.list({ actorId: actor });
       expect(all.map((e) => e.action)).toEqual(["a.one", "a.two", "a.one"]);
@@ -147,11 +195,25 @@ export function repositoryContract(name: string, open: () => Promise<{ database:
     it("deletes a user's keys, sessions and codes with the user (foreign keys on)", async () => {
       const u = newUser();
       await repos.users.insert(u);
-      await repos.keys.insert({ id: uuidv7(), user_id: u.id, kind: "ed25519", public_key: `fk${uuidv7()}`, label: null, created_at: now() });
+      await repos.keys.insert({
+        id: uuidv7(),
+        user_id: u.id,
+        kind: "ed25519",
+        public_key: `fk${uuidv7()}`,
+        label: null,
+        created_at: now(),
+      });
       await database.db.deleteFrom("users").where("id", "=", u.id).execute();
       expect(await repos.keys.listForUser(u.id)).toHaveLength(0);
       await expect(
-        repos.keys.insert({ id: uuidv7(), user_id: uuidv7(), kind: "ed25519", public_key: `x${uuidv7()}`, label: null, created_at: now() }),
+        repos.keys.insert({
+          id: uuidv7(),
+          user_id: uuidv7(),
+          kind: "ed25519",
+          public_key: `x${uuidv7()}`,
+          label: null,
+          created_at: now(),
+        }),
       ).rejects.toThrow();
     });
   });
