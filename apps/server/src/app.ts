@@ -34,7 +34,8 @@ export async function buildApp({ config, services, https }: AppOptions): Promise
   const fastify = Fastify({
     logger: loggerOptions(config),
     bodyLimit: config.bodyLimit,
-    trustProxy: config.trustProxy,
+    // Fastify takes a hop count too (documented), though its types leave numbers out.
+    trustProxy: config.trustProxy as boolean | string[],
     // We answer 503 ourselves while closing, in our error shape.
     return503OnClosing: false,
     forceCloseConnections: "idle",

@@ -76,3 +76,15 @@ export function parseEnum<T extends string>(values: readonly T[]) {
     return v;
   };
 }
+
+/** TRUST_PROXY: a boolean, a hop count, or a list of proxy addresses or CIDRs. */
+export function parseTrustProxy(raw: string): boolean | number | string[] {
+  const v = raw.trim().toLowerCase();
+  if (/^\d+$/.test(v)) return Number(v);
+  if (["true", "false", "yes", "no", "on", "off"].includes(v)) return parseBool(v);
+  const list = parseList(raw);
+  if (list.length === 0 || !list.every((a) => /^[0-9a-f.:]+(\/\d{1,3})?$/i.test(a))) {
+    throw new Error("true, false, a hop count, or a comma-separated list of proxy addresses or CIDRs");
+  }
+  return list;
+}

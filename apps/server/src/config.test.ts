@@ -71,3 +71,16 @@ describe("config", () => {
     expect(new Set(SETTINGS.map((s) => s.env)).size).toBe(SETTINGS.length);
   });
 });
+
+describe("TRUST_PROXY", () => {
+  it("takes a boolean, a hop count or a list of proxies", () => {
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: "true" }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: "1" }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: "10.0.0.1, 192.168.0.0/16" }).trustProxy).toEqual([
+      "10.0.0.1",
+      "192.168.0.0/16",
+    ]);
+    expect(() => loadConfig({ TRUST_PROXY: "the proxy" })).toThrow(/^TRUST_PROXY must be/);
+  });
+});

@@ -8,6 +8,7 @@ import {
   parseList,
   parsePort,
   parsePositiveInt,
+  parseTrustProxy,
   parseUrl,
 } from "./config-parse.js";
 
@@ -17,7 +18,7 @@ const NODE_ENVS = ["development", "production", "test"] as const;
 /**
  * Every setting the server reads: its environment variable, the `warren server` flag
  * that overrides it, the default, and what it means. The README's configuration table
- * is generated from this list (npm run docs:config), so the two cannot drift.
+ * is generated from this list (npm run docs), so the two cannot drift.
  */
 export const SETTINGS = [
   {
@@ -79,7 +80,7 @@ export const SETTINGS = [
   {
     env: "TRUST_PROXY",
     default: "false",
-    doc: "Take the client address from X-Forwarded-For (set when behind a reverse proxy).",
+    doc: "Take the client address from X-Forwarded-For: `true` trusts every hop, a number trusts that many hops, or a comma-separated list of proxy addresses/CIDRs. Set only behind a reverse proxy.",
   },
   {
     env: "ALLOWED_ORIGINS",
@@ -120,12 +121,25 @@ export interface Config {
   logLevel: (typeof LOG_LEVELS)[number];
   logClientIp: boolean;
   auditClientIp: boolean;
-  trustProxy: boolean;
+  /** Fastify's trustProxy: false, true, a hop count, or proxy addresses/CIDRs */
+  trustProxy: boolean | number | string[];
   allowedOrigins: string[];
   bodyLimit: number;
   tls: { cert: string; key: string } | undefined;
   httpRedirectPort: number | undefined;
   shutdownTimeoutMs: number;
+}
+
+/**
+ * The value a config error may echo: JWT_SECRET never, and URLs (which can carry a
+ * password) only from their host on.
+ */
+function shownValue(name: SettingName, value: string): string {
+  if (name === "JWT_SECRET") return "[redacted]";
+  if ((name === "DATABASE_URL" || name === "REDIS_URL") && value.includes("@")) {
+    return `[redacted]${value.slice(value.lastIndexOf("@"))}`;
+  }
+  return value;
 }
 
 /** A bad setting: the server stops and prints this one line. */
@@ -162,7 +176,7 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     try {
       return parse(value);
     } catch (err) {
-      throw new ConfigError(name, (err as Error).message, value);
+      throw new ConfigError(name, (err as Error).message, shownValue(name, value));
     }
   }
 
@@ -210,7 +224,7 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     logLevel: read("LOG_LEVEL", parseEnum(LOG_LEVELS), "info"),
     logClientIp: read("LOG_CLIENT_IP", parseBool, false),
     auditClientIp: read("AUDIT_CLIENT_IP", parseBool, false),
-    trustProxy: read("TRUST_PROXY", parseBool, false),
+    trustProxy: read("TRUST_PROXY", parseTrustProxy, false),
     allowedOrigins: read("ALLOWED_ORIGINS", parseList, []),
     bodyLimit: read("BODY_LIMIT", parseBytes, 1024 * 1024),
     tls: tlsCert && tlsKey ? { cert: path.resolve(tlsCert), key: path.resolve(tlsKey) } : undefined,

@@ -11,18 +11,34 @@ function configFrom(flags: RawSettings): Readonly<Config> {
   try {
     return loadConfig(mergeSettings(process.env, flags));
   } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`warren: ${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
+    exitOnConfigError(err);
   }
+}
+
+function exitOnConfigError(err: unknown): never {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`warren: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+/** Start-up failures a user can fix (port taken, database unreachable) print one line too. */
+function exitOnStartError(err: unknown): never {
+  if (err instanceof ConfigError) exitOnConfigError(err);
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  let reason = e?.message ?? String(err);
+  if (e?.code === "EADDRINUSE") reason = `the address ${e.address ?? ""}:${e.port ?? ""} is already in use`;
+  else if (e?.code === "EACCES") reason = `no permission to listen on port ${e.port ?? ""}`;
+  else if (e?.code === "ECONNREFUSED") reason = `the database refused the connection (${e.message})`;
+  process.stderr.write(`warren: cannot start: ${reason}\n`);
+  process.exit(1);
 }
 
 export async function runServer(flags: RawSettings = {}): Promise<void> {
   const config = configFrom(flags);
-  const server = await startServer(config);
-  process.stdout.write(`warren is listening on ${server.url}\n`);
+  // Settings checked only on use (TLS files) fail the same way.
+  const server = await startServer(config).catch(exitOnStartError);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -38,6 +54,9 @@ export async function runServer(flags: RawSettings = {}): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // Announce only once the signal handlers are in place: whoever acts on this line may
+  // send SIGTERM/SIGINT right away.
+  process.stdout.write(`warren is listening on ${server.url}\n`);
 }
 
 /** `warren migrate`: applies pending migrations and exits. */

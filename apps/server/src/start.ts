@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { createSecureContext, type SecureContextOptions } from "node:tls";
 import { Redis } from "ioredis";
 import { type App, buildApp } from "./app.js";
-import type { Config } from "./config.js";
+import { type Config, ConfigError } from "./config.js";
 import { createServices, type Services } from "./services/index.js";
 import { loadSigningKey } from "./signing-key.js";
 import { createDatabase } from "./storage/create-database.js";
@@ -25,6 +26,8 @@ function displayHost(host: string): string {
 
 /** Opens storage, migrates, builds the app and listens, as configured. */
 export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
+  // Before any side effect: a bad TLS file is a bad setting.
+  const https = config.tls ? loadTls(config.tls) : undefined;
   const database = createDatabase({
     databaseUrl: config.databaseUrl,
     dbPath: config.dbPath,
@@ -39,11 +42,9 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       // in-process insurance takes over.
       redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
       redis.on("error", () => {});
+      await waitForRedis(redis, 5000);
     }
     const services = createServices({ database, config, signingSecret: signing.secret, redis });
-    const https = config.tls
-      ? { key: readFileSync(config.tls.key), cert: readFileSync(config.tls.cert) }
-      : undefined;
     const app = await buildApp({ config, services, https });
     const log = app.fastify.log;
     if (signing.created) {
@@ -80,6 +81,50 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     redis?.disconnect();
     throw err;
   }
+}
+
+/**
+ * Gives Redis a moment to connect so the first requests already share its counters.
+ * If it does not come, start anyway: the limiter counts in-process until it does.
+ */
+async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    redis.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Reads TLS_CERT and TLS_KEY; an unreadable file, bad PEM or mismatched pair is a ConfigError. */
+function loadTls(tls: { cert: string; key: string }): { key: Buffer; cert: Buffer } {
+  const read = (setting: "TLS_CERT" | "TLS_KEY", file: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new ConfigError(setting, `a readable PEM file (${reason})`, file);
+    }
+  };
+  const pem = { cert: read("TLS_CERT", tls.cert), key: read("TLS_KEY", tls.key) };
+  const check = (
+    setting: "TLS_CERT" | "TLS_KEY",
+    expects: string,
+    options: SecureContextOptions,
+    file: string,
+  ) => {
+    try {
+      createSecureContext(options);
+    } catch (err) {
+      throw new ConfigError(setting, `${expects} (${(err as Error).message})`, file);
+    }
+  };
+  check("TLS_CERT", "a PEM certificate", { cert: pem.cert }, tls.cert);
+  check("TLS_KEY", "a PEM private key", { key: pem.key }, tls.key);
+  check("TLS_KEY", "the private key of the TLS_CERT certificate", pem, tls.key);
+  return pem;
 }
 
 /** Plain HTTP on HTTP_REDIRECT_PORT answering 308 to the same path over HTTPS (seed 001). */

@@ -76,7 +76,10 @@ describe.each(backends())("key sign-in on $name", (backend) => {
     const c = await challenge({ username: uniqueName("ghost") });
     expect(c.status).toBe(200);
     expect(Buffer.from(c.body.challenge, "base64")).toHaveLength(32);
-    const res = await verify(c.body.challenge_id, ed25519Pair().sign(Buffer.from(c.body.challenge, "base64")));
+    const res = await verify(
+      c.body.challenge_id,
+      ed25519Pair().sign(Buffer.from(c.body.challenge, "base64")),
+    );
     expect([res.status, res.body.error.code]).toEqual([401, "invalid_challenge"]);
   });
 
@@ -93,7 +96,10 @@ describe.each(backends())("key sign-in on $name", (backend) => {
       const c = await short.api("POST", "/v1/auth/challenge", { body: { username: a.username } });
       await new Promise((r) => setTimeout(r, 1200));
       const res = await short.api("POST", "/v1/auth/verify", {
-        body: { challenge_id: c.body.challenge_id, signature: a.pair.sign(Buffer.from(c.body.challenge, "base64")) },
+        body: {
+          challenge_id: c.body.challenge_id,
+          signature: a.pair.sign(Buffer.from(c.body.challenge, "base64")),
+        },
       });
       expect([res.status, res.body.error.code]).toEqual([401, "invalid_challenge"]);
     } finally {

@@ -16,7 +16,12 @@ describe.each(backends())("registration on $name", (backend) => {
 
   it("creates a password account: 201 with the user and tokens, UUIDv7 id, ISO time", async () => {
     const username = uniqueName("Reg");
-    const res = await reg({ username, password: PASSWORD, email: `${username}@example.com`, display_name: "Reg" });
+    const res = await reg({
+      username,
+      password: PASSWORD,
+      email: `${username}@example.com`,
+      display_name: "Reg",
+    });
     expect(res.status).toBe(201);
     expect(res.body.user).toMatchObject({ username, display_name: "Reg" });
     expect(res.body.user.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -33,11 +38,17 @@ describe.each(backends())("registration on $name", (backend) => {
     const pair = ed25519Pair();
     const res = await reg({ username: uniqueName("key"), public_key: pair.publicKey });
     expect(res.status).toBe(201);
-    const keys = await t.api("GET", `/v1/users/${res.body.user.id}/keys`, { token: res.body.tokens.access_token });
-    expect(keys.body.keys).toEqual([expect.objectContaining({ kind: "ed25519", public_key: pair.publicKey })]);
+    const keys = await t.api("GET", `/v1/users/${res.body.user.id}/keys`, {
+      token: res.body.tokens.access_token,
+    });
+    expect(keys.body.keys).toEqual([
+      expect.objectContaining({ kind: "ed25519", public_key: pair.publicKey }),
+    ]);
     const me = await t.api("GET", "/v1/auth/me", { token: res.body.tokens.access_token });
     expect(me.body.has_password).toBe(false);
-    const login = await t.api("POST", "/v1/auth/login", { body: { username: res.body.user.username, password: "anything at all" } });
+    const login = await t.api("POST", "/v1/auth/login", {
+      body: { username: res.body.user.username, password: "anything at all" },
+    });
     expect(login.status).toBe(401);
   });
 
@@ -73,11 +84,24 @@ describe.each(backends())("registration on $name", (backend) => {
   it("refuses a taken username in any case, a taken email and a taken key, storing nothing", async () => {
     const name = uniqueName("Dup");
     const pair = ed25519Pair();
-    expect((await reg({ username: name, password: PASSWORD, email: `${name}@x.example`, public_key: pair.publicKey })).status).toBe(201);
+    expect(
+      (
+        await reg({
+          username: name,
+          password: PASSWORD,
+          email: `${name}@x.example`,
+          public_key: pair.publicKey,
+        })
+      ).status,
+    ).toBe(201);
     const sameName = await reg({ username: name.toLowerCase(), password: PASSWORD });
     expect([sameName.status, sameName.body.error.code]).toEqual([409, "username_taken"]);
     const other = uniqueName("Other");
-    const sameEmail = await reg({ username: other, password: PASSWORD, email: `${name.toUpperCase()}@X.example` });
+    const sameEmail = await reg({
+      username: other,
+      password: PASSWORD,
+      email: `${name.toUpperCase()}@X.example`,
+    });
     expect([sameEmail.status, sameEmail.body.error.code]).toEqual([409, "email_taken"]);
     const sameKey = await reg({ username: other, public_key: pair.publicKey });
     expect([sameKey.status, sameKey.body.error.code]).toEqual([409, "key_taken"]);
@@ -90,12 +114,16 @@ describe.each(backends())("registration on $name", (backend) => {
   it("lets exactly one of 50 concurrent registrations of one username succeed", async () => {
     const username = uniqueName("race");
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => reg({ username: i % 2 ? username : username.toUpperCase(), password: PASSWORD })),
+      Array.from({ length: 50 }, (_, i) =>
+        reg({ username: i % 2 ? username : username.toUpperCase(), password: PASSWORD }),
+      ),
     );
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(49);
-    expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === "username_taken")).toBe(true);
+    expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === "username_taken")).toBe(
+      true,
+    );
     const rows = await t.server.services.database.db
       .selectFrom("users")
       .select("id")

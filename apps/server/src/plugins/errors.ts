@@ -62,8 +62,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return reply.code(503).send(body("service_unavailable", ERRORS.service_unavailable.message));
     }
     if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {
-      // Other client errors Fastify raises (bad headers, aborted bodies).
-      return reply.code(error.statusCode).send(body("invalid_request", error.message));
+      // Other client errors Fastify raises (bad headers, aborted bodies): one code, one status.
+      return reply.code(400).send(body("invalid_request", error.message));
     }
     request.log.error({ err: error }, "unhandled error");
     return reply.code(500).send(body("internal_error", ERRORS.internal_error.message));

@@ -142,14 +142,22 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
       const key = await repos.keys.byId(keyId);
       // Another account's key answers exactly like a missing one.
       if (!key || key.user_id !== userId) throw new AppError("not_found", "No such key");
-      if (key.kind === "ed25519") {
-        const user = await mustFind(userId);
-        const signKeys = (await repos.keys.listForUser(userId)).filter((k) => k.kind === "ed25519");
-        if (!user.password_hash && signKeys.length <= 1) {
-          throw new AppError("last_credential", "This key is the only way to sign in to this account");
+      await db.transaction().execute(async (tx) => {
+        const r = createRepositories(tx);
+        if (key.kind === "ed25519") {
+          // Writing the account row first locks it: concurrent deletions of its keys
+          // take turns, so two of them cannot each count the other key and leave
+          // the account with no way to sign in.
+          await r.users.update(userId, { updated_at: nowIso() });
+          const user = await r.users.byId(userId);
+          if (!user) throw new AppError("not_found", "No such user");
+          const signKeys = (await r.keys.listForUser(userId)).filter((k) => k.kind === "ed25519");
+          if (!user.password_hash && signKeys.length <= 1) {
+            throw new AppError("last_credential", "This key is the only way to sign in to this account");
+          }
         }
-      }
-      if (!(await repos.keys.delete(userId, keyId))) throw new AppError("not_found", "No such key");
+        if (!(await r.keys.delete(userId, keyId))) throw new AppError("not_found", "No such key");
+      });
       await audit.record("key.delete", { actorId: userId, target: keyId, details: { kind: key.kind } }, ctx);
     },
   };

@@ -23,13 +23,13 @@ export function createServices({ database, config, signingSecret, redis }: Servi
   const audit = createAudit(repos.audit, { recordIp: config.auditClientIp });
   const signer = createTokenSigner(signingSecret, config.accessTokenTtlMs);
   const sessions = createSessions(repos.sessions, signer, audit, { refreshTtlMs: config.refreshTokenTtlMs });
-  const totp = createTotp(repos.users, repos.recoveryCodes, audit, { issuer: config.totpIssuer });
   const guard = createBruteForceGuard({
     perAccount: config.loginMaxFailures,
     perIp: config.loginMaxFailuresPerIp,
     windowMs: config.loginFailureWindowMs,
     redis,
   });
+  const totp = createTotp(repos.users, repos.recoveryCodes, audit, guard, { issuer: config.totpIssuer });
   const accounts = createAccounts(database.db, repos, audit);
   const signIn = createSignIn(repos, sessions, totp, guard, audit, { challengeTtlMs: config.challengeTtlMs });
   return { database, repos, audit, sessions, totp, accounts, signIn };

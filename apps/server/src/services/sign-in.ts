@@ -37,25 +37,29 @@ export function createSignIn(
           details: { fields: ["username", "email"] },
         });
       }
-      await guard.check(identifier, ctx.ip);
       const user = body.username
         ? await repos.users.byUsername(body.username)
         : await repos.users.byEmail(identifier);
+      // Failures count per account however it was named (username or email; key
+      // sign-in counts by id too), so switching names does not buy more guesses. An
+      // unknown name counts by itself (a UUID is never a username or an email).
+      const accountKey = user?.id ?? identifier;
+      await guard.check(accountKey, ctx.ip);
       // verifyPassword spends the same time when there is no user or no password.
       if (!(await verifyPassword(user?.password_hash, body.password)) || !user) {
-        await guard.fail(identifier, ctx.ip);
+        await guard.fail(accountKey, ctx.ip);
         await failed("password", user, ctx);
         throw new AppError("invalid_credentials");
       }
       if (user.totp_enabled_at) {
         if (!body.totp) throw new AppError("totp_required");
         if (!(await totp.check(user, body.totp, ctx))) {
-          await guard.fail(identifier, ctx.ip);
+          await guard.fail(accountKey, ctx.ip);
           await failed("totp", user, ctx);
           throw new AppError("invalid_totp");
         }
       }
-      await guard.succeed(identifier);
+      await guard.succeed(accountKey);
       const tokens = await sessions.start(user.id);
       await audit.record("signin.password", { actorId: user.id, target: tokens.session_id }, ctx);
       return { user, tokens };
@@ -63,8 +67,9 @@ export function createSignIn(
 
     /**
      * Issues a challenge for an account that has an Ed25519 key. For an unknown account
-     * the answer looks the same but can never verify, so this call does not reveal
-     * which accounts sign in by key.
+     * the answer looks the same but can never verify, so this call alone does not reveal
+     * which accounts sign in by key. (Verify does: a stored challenge with a bad
+     * signature answers invalid_signature, a decoy invalid_challenge; see docs/security.md.)
      */
     async challenge(body: ChallengeBody): Promise<Challenge> {
       let userId: string | undefined;

@@ -5,6 +5,7 @@ import { AppError } from "../errors.js";
 import type { RecoveryCodesRepository } from "../storage/repositories/recovery-codes.js";
 import type { UserRow, UsersRepository } from "../storage/repositories/users.js";
 import type { Audit } from "./audit.js";
+import type { BruteForceGuard } from "./brute-force.js";
 import { nowIso, type RequestContext } from "./context.js";
 import { sha256 } from "./tokens.js";
 
@@ -43,6 +44,7 @@ export function createTotp(
   users: UsersRepository,
   recovery: RecoveryCodesRepository,
   audit: Audit,
+  guard: BruteForceGuard,
   options: { issuer: string },
 ) {
   const load = async (userId: string): Promise<UserRow> => {
@@ -56,17 +58,31 @@ export function createTotp(
     if (!user.totp_secret) return false;
     const trimmed = code.replace(/\s/g, "");
     if (/^\d{6}$/.test(trimmed)) {
+      // One reading of the clock for both the check and the step it claims.
+      const timestamp = Date.now();
       const delta = totpFor(user.totp_secret, options.issuer, user.username).validate({
         token: trimmed,
+        timestamp,
         window: 1,
       });
       if (delta === null) return false;
-      const step = Math.floor(Date.now() / 1000 / PERIOD) + delta;
+      const step = Math.floor(timestamp / 1000 / PERIOD) + delta;
       return users.claimTotpStep(user.id, step, nowIso());
     }
     const used = await recovery.consume(user.id, sha256(normalizeRecoveryCode(code)), nowIso());
     if (used) await audit.record("totp.recovery_used", { actorId: user.id, target: user.id }, ctx);
     return used;
+  };
+
+  /**
+   * Codes typed into setup and removal count as sign-in failures too (same per-account
+   * and per-address limits): a stolen access token must not buy unlimited guesses.
+   */
+  const guarded = async (user: UserRow, ctx: RequestContext, attempt: () => Promise<boolean>) => {
+    await guard.check(user.id, ctx.ip);
+    if (await attempt()) return;
+    await guard.fail(user.id, ctx.ip);
+    throw new AppError("invalid_totp");
   };
 
   return {
@@ -86,8 +102,7 @@ export function createTotp(
       if (user.totp_enabled_at) throw new AppError("totp_already_enabled");
       if (!user.totp_secret) throw new AppError("totp_not_started");
       // Only a TOTP code can confirm: recovery codes do not exist yet.
-      if (!/^\d{6}$/.test(code.trim()) || !(await check(user, code.trim(), ctx)))
-        throw new AppError("invalid_totp");
+      await guarded(user, ctx, async () => /^\d{6}$/.test(code.trim()) && check(user, code.trim(), ctx));
       const codes = Array.from({ length: RECOVERY_CODES }, newRecoveryCode);
       await recovery.replace(
         userId,
@@ -106,7 +121,7 @@ export function createTotp(
     async disable(userId: string, code: string, ctx: RequestContext): Promise<void> {
       const user = await load(userId);
       if (!user.totp_enabled_at) throw new AppError("totp_not_enabled");
-      if (!(await check(user, code, ctx))) throw new AppError("invalid_totp");
+      await guarded(user, ctx, () => check(user, code, ctx));
       await users.update(userId, {
         totp_secret: null,
         totp_enabled_at: null,

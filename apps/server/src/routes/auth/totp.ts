@@ -30,7 +30,7 @@ export async function totpRoutes(app: FastifyInstance, { services, requireAuth }
         ...common,
         summary: "Turn TOTP on with a current code; returns ten single-use recovery codes",
         body: TotpCodeBody,
-        response: { 200: RecoveryCodes, ...errors(400, 401, 409) },
+        response: { 200: RecoveryCodes, ...errors(400, 401, 409, 429) },
       },
     },
     async (request) =>
@@ -45,7 +45,7 @@ export async function totpRoutes(app: FastifyInstance, { services, requireAuth }
         ...common,
         summary: "Turn TOTP off with a current code or a recovery code",
         body: TotpCodeBody,
-        response: { 204: Type.Null(), ...errors(400, 401, 409) },
+        response: { 204: Type.Null(), ...errors(400, 401, 409, 429) },
       },
     },
     async (request, reply) => {

@@ -12,8 +12,10 @@ export async function migrate(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`migration ${failed} failed`, { cause: error });
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    // No failed migration means the database could not be reached or locked: pass that on.
+    if (!failed) throw error;
+    throw new Error(`migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
 }
