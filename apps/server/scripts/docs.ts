@@ -1,8 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { buildApp } from "../src/app.js";
+import { createMemoryBus } from "../src/bus/memory-bus.js";
 import { flagOf, loadConfig, SETTINGS } from "../src/config.js";
+import { createMetrics } from "../src/observability/metrics.js";
 import { createServices } from "../src/services/index.js";
+import { createMemoryState } from "../src/state/index.js";
 import { createDatabase } from "../src/storage/create-database.js";
 import { migrate } from "../src/storage/migrations/index.js";
 
@@ -61,8 +64,15 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
   const database = createDatabase({ dbPath: ":memory:" });
   try {
     await migrate(database.db);
-    const services = createServices({ database, config, signingSecret: randomBytes(32) });
-    const app = await buildApp({ config, services });
+    const bus = createMemoryBus();
+    const state = createMemoryState({ messageRate: 1, messageBurst: 1 });
+    const services = createServices({ database, config, signingSecret: randomBytes(32), bus, state });
+    const app = await buildApp({
+      config,
+      services,
+      metrics: createMetrics(),
+      stats: () => Promise.reject(new Error("not served")),
+    });
     try {
       await app.fastify.ready();
       return app.fastify.swagger() as unknown as Record<string, unknown>;

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import type { Config } from "./config.js";
 import { AppError } from "./errors.js";
 import { loggerOptions } from "./observability/logger.js";
+import type { Metrics } from "./observability/metrics.js";
 import { registerAuthenticate } from "./plugins/authenticate.js";
 import { registerErrorHandling } from "./plugins/errors.js";
 import { registerOpenApi } from "./plugins/openapi.js";
@@ -13,6 +14,7 @@ import { authRoutes } from "./routes/auth/index.js";
 import { keyRoutes } from "./routes/auth/keys.js";
 import { totpRoutes } from "./routes/auth/totp.js";
 import { healthRoutes } from "./routes/health/index.js";
+import { observabilityRoutes, type StatsDocument } from "./routes/observability/index.js";
 import { userRoutes } from "./routes/users/index.js";
 import type { Services } from "./services/index.js";
 
@@ -21,6 +23,9 @@ export interface AppOptions {
   services: Services;
   /** key and certificate (PEM) when serving HTTPS */
   https?: { key: Buffer; cert: Buffer } | undefined;
+  metrics: Metrics;
+  /** the /stats document, read when asked */
+  stats: () => Promise<StatsDocument>;
 }
 
 export interface App {
@@ -30,7 +35,7 @@ export interface App {
 }
 
 /** Builds the HTTP application: plugins, then routes. Listening is the caller's job. */
-export async function buildApp({ config, services, https }: AppOptions): Promise<App> {
+export async function buildApp({ config, services, https, metrics, stats }: AppOptions): Promise<App> {
   const fastify = Fastify({
     logger: loggerOptions(config),
     bodyLimit: config.bodyLimit,
@@ -59,7 +64,14 @@ export async function buildApp({ config, services, https }: AppOptions): Promise
 
   const requireAuth = registerAuthenticate(fastify, services.sessions);
   const deps = { services, requireAuth };
+  fastify.addHook("onResponse", async (request, reply) => {
+    // The route pattern, not the URL: ids in paths must not explode the label set.
+    const route = request.routeOptions.url ?? "unmatched";
+    metrics.httpRequests.labels(request.method, route, String(reply.statusCode)).inc();
+    metrics.httpDuration.labels(request.method, route).observe(reply.elapsedTime / 1000);
+  });
   await fastify.register(healthRoutes, { services });
+  await fastify.register(observabilityRoutes, { config, metrics, stats });
   await fastify.register(
     async (v1) => {
       await v1.register(authRoutes, deps);

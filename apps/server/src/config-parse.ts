@@ -23,6 +23,12 @@ export function parsePositiveInt(raw: string): number {
   return n;
 }
 
+export function parsePositiveNumber(raw: string): number {
+  const n = Number(raw.trim());
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(n > 0)) throw new Error("a positive number");
+  return n;
+}
+
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1024, kib: 1024, mb: 1024 ** 2, mib: 1024 ** 2 };
 
 /** "1048576", "64KiB", "1MB". */

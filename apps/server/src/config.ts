@@ -8,6 +8,7 @@ import {
   parseList,
   parsePort,
   parsePositiveInt,
+  parsePositiveNumber,
   parseTrustProxy,
   parseUrl,
 } from "./config-parse.js";
@@ -96,6 +97,66 @@ export const SETTINGS = [
     default: "10s",
     doc: "On SIGTERM/SIGINT, how long in-flight requests get to finish.",
   },
+  {
+    env: "MAX_MESSAGE_BYTES",
+    default: "64KiB",
+    doc: "Largest WebSocket frame accepted; a bigger one closes the socket with 1009.",
+  },
+  {
+    env: "SLOW_CLIENT_BYTES",
+    default: "4MiB",
+    doc: "Unsent bytes a socket may queue before it is closed with 1013 (a client that does not read).",
+  },
+  {
+    env: "HEARTBEAT_INTERVAL",
+    default: "25s",
+    doc: "How often the server pings each socket; a socket that misses two pings is dropped.",
+  },
+  {
+    env: "HANDSHAKE_TIMEOUT",
+    default: "10s",
+    doc: "A socket must finish its upgrade and send one valid frame within this time.",
+  },
+  {
+    env: "MESSAGE_RATE_LIMIT",
+    default: "20",
+    doc: "Frames per second per user, across all their sockets (token bucket refill).",
+  },
+  { env: "MESSAGE_BURST_LIMIT", default: "50", doc: "Token bucket size: frames a user may send at once." },
+  {
+    env: "UPGRADE_RATE_LIMIT",
+    default: "60",
+    doc: "WebSocket upgrades per client address per minute (429 above it).",
+  },
+  { env: "MAX_CLIENTS_PER_ROOM", default: "50", doc: "Default and largest member count of a room." },
+  {
+    env: "ROOM_GRACE_PERIOD",
+    default: "30s",
+    doc: "How long a dropped connection keeps its room seats for a reconnect.",
+  },
+  { env: "ROOM_KICK_BAN", default: "10m", doc: "How long a user kicked from a room may not rejoin it." },
+  {
+    env: "ROOM_PASSWORD_MAX_FAILURES",
+    default: "5",
+    doc: "Wrong room passwords per user and room within LOGIN_FAILURE_WINDOW before rate_limited.",
+  },
+  { env: "ROOM_EXPIRY_DAYS", default: "7", doc: "Rooms with no activity for this many days are removed." },
+  { env: "CLEANUP_INTERVAL", default: "1h", doc: "How often expired rooms are looked for." },
+  {
+    env: "RECONNECT_AFTER",
+    default: "2s",
+    doc: "On shutdown, how long clients are told to wait before reconnecting.",
+  },
+  {
+    env: "ADMIN_USERS",
+    default: "",
+    doc: "Comma-separated usernames (or user ids) who may run admin-only server commands.",
+  },
+  {
+    env: "STATS_TOKEN",
+    default: "",
+    doc: "When set, GET /stats requires `Authorization: Bearer <STATS_TOKEN>` (or ?token=).",
+  },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]["env"];
@@ -128,6 +189,26 @@ export interface Config {
   tls: { cert: string; key: string } | undefined;
   httpRedirectPort: number | undefined;
   shutdownTimeoutMs: number;
+  adminUsers: string[];
+  hub: HubConfig;
+}
+
+export interface HubConfig {
+  maxMessageBytes: number;
+  slowClientBytes: number;
+  heartbeatIntervalMs: number;
+  handshakeTimeoutMs: number;
+  messageRate: number;
+  messageBurst: number;
+  upgradesPerMinute: number;
+  maxClientsPerRoom: number;
+  roomGraceMs: number;
+  roomKickBanMs: number;
+  roomPasswordMaxFailures: number;
+  roomExpiryMs: number;
+  cleanupIntervalMs: number;
+  reconnectAfterMs: number;
+  statsToken: string | undefined;
 }
 
 /**
@@ -230,6 +311,24 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     tls: tlsCert && tlsKey ? { cert: path.resolve(tlsCert), key: path.resolve(tlsKey) } : undefined,
     httpRedirectPort,
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT", parseDuration, 10_000),
+    adminUsers: read("ADMIN_USERS", parseList, []),
+    hub: {
+      maxMessageBytes: read("MAX_MESSAGE_BYTES", parseBytes, 64 * 1024),
+      slowClientBytes: read("SLOW_CLIENT_BYTES", parseBytes, 4 * 1024 * 1024),
+      heartbeatIntervalMs: read("HEARTBEAT_INTERVAL", parseDuration, 25_000),
+      handshakeTimeoutMs: read("HANDSHAKE_TIMEOUT", parseDuration, 10_000),
+      messageRate: read("MESSAGE_RATE_LIMIT", parsePositiveNumber, 20),
+      messageBurst: read("MESSAGE_BURST_LIMIT", parsePositiveInt, 50),
+      upgradesPerMinute: read("UPGRADE_RATE_LIMIT", parsePositiveInt, 60),
+      maxClientsPerRoom: read("MAX_CLIENTS_PER_ROOM", parsePositiveInt, 50),
+      roomGraceMs: read("ROOM_GRACE_PERIOD", parseDuration, 30_000),
+      roomKickBanMs: read("ROOM_KICK_BAN", parseDuration, 10 * 60_000),
+      roomPasswordMaxFailures: read("ROOM_PASSWORD_MAX_FAILURES", parsePositiveInt, 5),
+      roomExpiryMs: read("ROOM_EXPIRY_DAYS", parsePositiveNumber, 7) * 86_400_000,
+      cleanupIntervalMs: read("CLEANUP_INTERVAL", parseDuration, 3_600_000),
+      reconnectAfterMs: read("RECONNECT_AFTER", parseDuration, 2000),
+      statsToken: read("STATS_TOKEN", (v) => v),
+    },
   };
   return Object.freeze(config);
 }

@@ -41,7 +41,8 @@ export async function runServer(flags: RawSettings = {}): Promise<void> {
   const server = await startServer(config).catch(exitOnStartError);
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    // A second signal means "now": skip the graceful part (seed 000).
+    if (stopping) process.exit(1);
     stopping = true;
     server.app.fastify.log.info({ signal }, "shutting down");
     server.close().then(

@@ -4,9 +4,13 @@ import type { AddressInfo } from "node:net";
 import { createSecureContext, type SecureContextOptions } from "node:tls";
 import { Redis } from "ioredis";
 import { type App, buildApp } from "./app.js";
+import { createMemoryBus } from "./bus/memory-bus.js";
 import { type Config, ConfigError } from "./config.js";
+import { createHub, type Hub } from "./hub/hub.js";
+import { createMetrics } from "./observability/metrics.js";
 import { createServices, type Services } from "./services/index.js";
 import { loadSigningKey } from "./signing-key.js";
+import { createMemoryState } from "./state/index.js";
 import { createDatabase } from "./storage/create-database.js";
 import { migrate } from "./storage/migrations/index.js";
 
@@ -15,6 +19,7 @@ export interface RunningServer {
   port: number;
   app: App;
   services: Services;
+  hub: Hub;
   /** Graceful stop: refuse new work, let in-flight requests finish (bounded), close stores. */
   close(): Promise<void>;
 }
@@ -44,8 +49,32 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       redis.on("error", () => {});
       await waitForRedis(redis, 5000);
     }
-    const services = createServices({ database, config, signingSecret: signing.secret, redis });
-    const app = await buildApp({ config, services, https });
+    // One process: the in-memory bus and state. (Redis takes over with issue 7.)
+    const bus = createMemoryBus();
+    const state = createMemoryState({
+      messageRate: config.hub.messageRate,
+      messageBurst: config.hub.messageBurst,
+    });
+    const services = createServices({ database, config, signingSecret: signing.secret, bus, state, redis });
+    const metrics = createMetrics();
+    const startedAt = Date.now();
+    let hub: Hub | undefined;
+    const stats = async () => {
+      const s = hub?.stats ?? { connections_total: 0, connections_active: 0, messages_processed: 0 };
+      const active = hub?.localRoomCount() ?? 0;
+      metrics.rooms.set(active);
+      return {
+        connections: { total: s.connections_total, active: s.connections_active },
+        messages_processed: s.messages_processed,
+        rooms: { active, stored: await services.repos.rooms.count() },
+        cleanup: { runs: services.rooms.stats.cleanupRuns, rooms_removed: services.rooms.stats.roomsRemoved },
+        users_online: await services.presence.onlineCount(),
+        uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
+      };
+    };
+    const app = await buildApp({ config, services, https, metrics, stats });
+    hub = createHub({ config, services, bus, metrics, log: app.fastify.log });
+    hub.attach(app.fastify.server as unknown as import("node:http").Server);
     const log = app.fastify.log;
     if (signing.created) {
       log.warn(`generated a token signing key at ${signing.created}; set JWT_SECRET to choose your own`);
@@ -63,6 +92,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       closed ??= (async () => {
         app.beginShutdown();
         redirect?.close();
+        await hub?.shutdown(config.shutdownTimeoutMs);
         const server = app.fastify.server;
         const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
         try {
@@ -75,7 +105,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       })();
       return closed;
     };
-    return { url, port, app, services, close };
+    return { url, port, app, services, hub, close };
   } catch (err) {
     await database.close();
     redis?.disconnect();

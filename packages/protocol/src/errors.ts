@@ -9,6 +9,8 @@ export const ERRORS = {
   invalid_json: { status: 400, message: "The body is not valid JSON" },
   invalid_public_key: { status: 400, message: "The public key is not a valid key of that kind" },
   not_found: { status: 404, message: "Not found" },
+  unknown_type: { status: 400, message: "Unknown frame type" },
+  unknown_command: { status: 404, message: "No such command" },
   payload_too_large: { status: 413, message: "The body is larger than the server accepts" },
   unsupported_media_type: { status: 415, message: "Send the body as application/json" },
   // authentication
@@ -24,6 +26,9 @@ export const ERRORS = {
   refresh_reused: { status: 401, message: "The refresh token was already used; the session is revoked" },
   // authorization
   forbidden: { status: 403, message: "You may not do that" },
+  invalid_password: { status: 403, message: "Wrong room password" },
+  banned: { status: 403, message: "You may not join this room for now" },
+  peer_unavailable: { status: 404, message: "That peer is not available" },
   // conflicts
   username_taken: { status: 409, message: "That username is taken" },
   email_taken: { status: 409, message: "That email address is already registered" },
@@ -32,6 +37,7 @@ export const ERRORS = {
   totp_not_enabled: { status: 409, message: "Two-factor authentication is not on" },
   totp_not_started: { status: 409, message: "Start two-factor setup first (POST /v1/auth/totp)" },
   last_credential: { status: 409, message: "This is the account's last way to sign in" },
+  room_full: { status: 409, message: "The room is full" },
   // limits and availability
   rate_limited: { status: 429, message: "Too many attempts; try again later" },
   internal_error: { status: 500, message: "Something went wrong on the server" },

@@ -12,6 +12,8 @@ export interface BruteForceOptions {
   windowMs: number;
   /** an ioredis client: counters shared by every instance */
   redis?: unknown;
+  /** key namespace, so several guards can share one store */
+  prefix?: string;
 }
 
 type Limiter = RateLimiterMemory | RateLimiterRedis;
@@ -24,7 +26,11 @@ type Limiter = RateLimiterMemory | RateLimiterRedis;
 export function createBruteForceGuard(options: BruteForceOptions) {
   const duration = Math.max(1, Math.ceil(options.windowMs / 1000));
   const make = (prefix: string, points: number): Limiter => {
-    const base: IRateLimiterOptions = { keyPrefix: `warren:signin:${prefix}`, points, duration };
+    const base: IRateLimiterOptions = {
+      keyPrefix: `warren:${options.prefix ?? "signin"}:${prefix}`,
+      points,
+      duration,
+    };
     if (!options.redis) return new RateLimiterMemory(base);
     // If Redis is unreachable, fall back to counting in this process rather than
     // letting every attempt through.

@@ -7,11 +7,15 @@ import { randomToken, sha256, type TokenSigner } from "./tokens.js";
 
 export interface SessionsOptions {
   refreshTtlMs: number;
+  /** told after a session is revoked, e.g. to close its sockets */
+  onRevoked?: (userId: string, sessionId: string) => unknown;
 }
 
 export interface Principal {
   userId: string;
   sessionId: string;
+  /** the Ed25519 key this session signed in with, if it was a key sign-in */
+  signinKeyId: string | null;
 }
 
 /**
@@ -54,12 +58,12 @@ export function createSessions(
     return tokens;
   };
 
-  const revoke = async (sessionId: string, reason: string) => {
-    await repo.revoke(sessionId, nowIso(), reason);
+  const revoke = async (userId: string, sessionId: string, reason: string) => {
+    if (await repo.revoke(sessionId, nowIso(), reason)) await options.onRevoked?.(userId, sessionId);
   };
 
   return {
-    async start(userId: string): Promise<Tokens> {
+    async start(userId: string, signinKeyId: string | null = null): Promise<Tokens> {
       const created = Date.now();
       const sessionId = uuidv7();
       const refresh = newRefresh(sessionId, created);
@@ -72,6 +76,7 @@ export function createSessions(
           expires_at: refresh.row.expires_at,
           revoked_at: null,
           revoke_reason: null,
+          signin_key_id: signinKeyId,
         },
         refresh.row,
       );
@@ -90,7 +95,7 @@ export function createSessions(
       const now = nowIso();
       if (!session || session.revoked_at) throw new AppError("invalid_refresh_token");
       const reused = async () => {
-        await revoke(session.id, "refresh_reused");
+        await revoke(session.user_id, session.id, "refresh_reused");
         await audit.record("session.refresh_reused", { actorId: session.user_id, target: session.id }, ctx);
         return new AppError("refresh_reused");
       };
@@ -102,7 +107,7 @@ export function createSessions(
     },
 
     async logout(principal: Principal, ctx: RequestContext): Promise<void> {
-      await revoke(principal.sessionId, "logout");
+      await revoke(principal.userId, principal.sessionId, "logout");
       await audit.record("session.logout", { actorId: principal.userId, target: principal.sessionId }, ctx);
     },
 
@@ -118,7 +123,7 @@ export function createSessions(
       ) {
         throw new AppError("invalid_token", "The session of this token has ended");
       }
-      return { userId: claims.sub, sessionId: claims.sid };
+      return { userId: claims.sub, sessionId: claims.sid, signinKeyId: session.signin_key_id };
     },
   };
 }

@@ -118,13 +118,14 @@ export function createSignIn(
       await guard.check(user.id, ctx.ip);
       const keys = (await repos.keys.listForUser(user.id)).filter((k) => k.kind === "ed25519");
       const message = Buffer.from(row.challenge, "base64");
-      if (!keys.some((k) => verifyEd25519(k.public_key, message, signature))) {
+      const key = keys.find((k) => verifyEd25519(k.public_key, message, signature));
+      if (!key) {
         await guard.fail(user.id, ctx.ip);
         await failed("signature", user, ctx);
         throw new AppError("invalid_signature");
       }
       await guard.succeed(user.id);
-      const tokens = await sessions.start(user.id);
+      const tokens = await sessions.start(user.id, key.id);
       await audit.record("signin.key", { actorId: user.id, target: tokens.session_id }, ctx);
       return { user, tokens };
     },

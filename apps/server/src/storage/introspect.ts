@@ -32,14 +32,15 @@ export async function describeSchema(db: Kysely<any>, dialect: Dialect): Promise
 // biome-ignore lint/suspicious/noExplicitAny: introspection reads any schema
 async function indexNames(db: Kysely<any>, dialect: Dialect, table: string): Promise<string[]> {
   if (dialect === "postgres") {
+    // Primary keys are compared as columns, not as indexes (SQLite does not list them).
     const { rows } = await sql<{ name: string }>`
-      select indexname as name from pg_indexes where schemaname = current_schema() and tablename = ${table}`.execute(
-      db,
-    );
-    return rows
-      .map((r) => r.name)
-      .filter((n) => !n.endsWith("_pkey"))
-      .sort();
+      select i.relname as name
+      from pg_index x
+      join pg_class i on i.oid = x.indexrelid
+      join pg_class t on t.oid = x.indrelid
+      join pg_namespace n on n.oid = t.relnamespace
+      where n.nspname = current_schema() and t.relname = ${table} and not x.indisprimary`.execute(db);
+    return rows.map((r) => r.name).sort();
   }
   const { rows } = await sql<{ name: string; origin: string }>`
     select name, origin from pragma_index_list(${table})`.execute(db);

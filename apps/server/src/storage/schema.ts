@@ -37,6 +37,8 @@ export interface SessionsTable {
   expires_at: string;
   revoked_at: string | null;
   revoke_reason: string | null;
+  /** the Ed25519 key of a key sign-in; null for password sign-in */
+  signin_key_id: string | null;
 }
 
 export interface RefreshTokensTable {
@@ -73,6 +75,26 @@ export interface AuditEventsTable {
   created_at: string;
 }
 
+export interface RoomsTable {
+  id: string;
+  name: string;
+  password_hash: string | null;
+  owner_id: string;
+  owner_key: string | null;
+  max_members: number;
+  /** 0 or 1: kept when the owner leaves */
+  persistent: number;
+  created_at: string;
+  last_activity_at: string;
+}
+
+export interface RoomBansTable {
+  room_id: string;
+  user_id: string;
+  until: string;
+  by_id: string;
+}
+
 export interface Schema {
   users: UsersTable;
   user_keys: UserKeysTable;
@@ -81,4 +103,6 @@ export interface Schema {
   recovery_codes: RecoveryCodesTable;
   auth_challenges: AuthChallengesTable;
   audit_events: AuditEventsTable;
+  rooms: RoomsTable;
+  room_bans: RoomBansTable;
 }

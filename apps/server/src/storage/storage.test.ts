@@ -27,6 +27,8 @@ for (const backend of backends()) {
           "auth_challenges",
           "recovery_codes",
           "refresh_tokens",
+          "room_bans",
+          "rooms",
           "sessions",
           "user_keys",
           "users",

@@ -1,9 +1,11 @@
 import { type Kysely, type Migration, Migrator } from "kysely";
 import * as accounts from "./0001-accounts.js";
+import * as rooms from "./0002-rooms.js";
 
 /** Migrations live in code, in order; a name is never reused or edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
   "0001-accounts": accounts,
+  "0002-rooms": rooms,
 };
 
 /** Applies every pending migration; running it again changes nothing. Returns the names applied. */

@@ -4,6 +4,7 @@ import { createAuditRepository } from "./audit.js";
 import { createChallengesRepository } from "./challenges.js";
 import { createKeysRepository } from "./keys.js";
 import { createRecoveryCodesRepository } from "./recovery-codes.js";
+import { createRoomsRepository } from "./rooms.js";
 import { createSessionsRepository } from "./sessions.js";
 import { createUsersRepository } from "./users.js";
 
@@ -15,6 +16,7 @@ export function createRepositories(db: Kysely<Schema>) {
     challenges: createChallengesRepository(db),
     recoveryCodes: createRecoveryCodesRepository(db),
     audit: createAuditRepository(db),
+    rooms: createRoomsRepository(db),
   };
 }
 

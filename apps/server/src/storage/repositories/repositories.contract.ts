@@ -117,6 +117,7 @@ export function repositoryContract(
         expires_at: "2999-01-01T00:00:00.000Z",
         revoked_at: null,
         revoke_reason: null,
+        signin_key_id: null,
       };
       const first = {
         id: uuidv7(),

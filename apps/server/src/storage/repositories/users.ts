@@ -11,6 +11,10 @@ export function createUsersRepository(db: Kysely<Schema>) {
     async byId(id: string): Promise<UserRow | undefined> {
       return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
     },
+    async byIds(ids: string[]): Promise<Pick<UserRow, "id" | "username">[]> {
+      if (ids.length === 0) return [];
+      return db.selectFrom("users").select(["id", "username"]).where("id", "in", ids).execute();
+    },
     async byUsername(username: string): Promise<UserRow | undefined> {
       return db
         .selectFrom("users")

@@ -1,0 +1,78 @@
+import { afterEach, describe, expect, it } from "vitest";
+import type { Bus, BusEvent } from "./bus.js";
+
+/** What every Bus implementation must do; run against each in bus.test.ts. */
+export function busContract(name: string, make: () => Promise<Bus> | Bus, settle: () => Promise<void>) {
+  describe(`bus contract: ${name}`, () => {
+    const open: Bus[] = [];
+    const bus = async () => {
+      const b = await make();
+      open.push(b);
+      return b;
+    };
+    afterEach(async () => {
+      await Promise.all(open.splice(0).map((b) => b.close()));
+    });
+    const frame = (text: string): BusEvent => ({ kind: "frame", frame: text });
+
+    it("delivers to every subscriber of the topic and reports how many received it", async () => {
+      const b = await bus();
+      const got: string[] = [];
+      b.subscribe("t:1", (_t, e) => got.push(`a:${(e as { frame: string }).frame}`));
+      b.subscribe("t:1", (_t, e) => got.push(`b:${(e as { frame: string }).frame}`));
+      await settle();
+      expect(await b.publish("t:1", frame("x"))).toBe(2);
+      await settle();
+      expect(got.sort()).toEqual(["a:x", "b:x"]);
+    });
+
+    it("reports 0 and delivers nothing when nobody listens", async () => {
+      const b = await bus();
+      const got: unknown[] = [];
+      b.subscribe("t:other", (_t, e) => got.push(e));
+      await settle();
+      expect(await b.publish("t:none", frame("x"))).toBe(0);
+      await settle();
+      expect(got).toEqual([]);
+    });
+
+    it("stops delivering after unsubscribe", async () => {
+      const b = await bus();
+      const got: unknown[] = [];
+      const off = b.subscribe("t:2", (_t, e) => got.push(e));
+      await settle();
+      off();
+      await settle();
+      expect(await b.publish("t:2", frame("x"))).toBe(0);
+      await settle();
+      expect(got).toEqual([]);
+    });
+
+    it("keeps events of one topic in order and passes the topic to the handler", async () => {
+      const b = await bus();
+      const got: string[] = [];
+      b.subscribe("t:3", (topic, e) => got.push(`${topic}/${(e as { frame: string }).frame}`));
+      await settle();
+      for (let i = 0; i < 50; i++) await b.publish("t:3", frame(String(i)));
+      await settle();
+      expect(got).toEqual(Array.from({ length: 50 }, (_, i) => `t:3/${i}`));
+    });
+
+    it("carries every event kind intact", async () => {
+      const b = await bus();
+      const got: BusEvent[] = [];
+      b.subscribe("t:4", (_t, e) => got.push(e));
+      await settle();
+      const events: BusEvent[] = [
+        { kind: "frame", frame: '{"type":"x"}', type: "x", except: "c1" },
+        { kind: "room.subscribe", room: "r", user: "u" },
+        { kind: "room.unsubscribe", room: "r", user: "u" },
+        { kind: "session.ended", session: "s" },
+      ];
+      for (const e of events) await b.publish("t:4", e);
+      await settle();
+      expect(got).toEqual(events);
+      expect(b.healthy()).toBe(true);
+    });
+  });
+}

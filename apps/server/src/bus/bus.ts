@@ -1,0 +1,29 @@
+/**
+ * Fan-out between server instances (DESIGN.md "Data flow"). Services publish events on
+ * topics; every instance's hub subscribes to the topics its own sockets need and
+ * delivers to them. In-memory for one process (memory-bus.ts), Redis pub/sub for many.
+ */
+export type BusEvent =
+  /** a frame, already serialised, for the sockets on the topic (all but the `except` socket); type is for metrics */
+  | { kind: "frame"; frame: string; type?: string; except?: string }
+  /** the user's sockets join a room topic (the user joined the room from some device) */
+  | { kind: "room.subscribe"; room: string; user: string }
+  /** the user's sockets leave a room topic (left, kicked, room deleted) */
+  | { kind: "room.unsubscribe"; room: string; user: string }
+  /** close the sockets of one sign-in session (logout, revocation) */
+  | { kind: "session.ended"; session: string };
+
+export type BusHandler = (topic: string, event: BusEvent) => void;
+
+export interface Bus {
+  /**
+   * Publishes an event; resolves to how many subscribers (instances) received it, so a
+   * relay can tell "nobody is listening" from "delivered". Memory answers synchronously.
+   */
+  publish(topic: string, event: BusEvent): number | Promise<number>;
+  /** Adds a handler for a topic; the returned function removes it. */
+  subscribe(topic: string, handler: BusHandler): () => void;
+  /** True while the bus can carry events (always, in memory). */
+  healthy(): boolean;
+  close(): Promise<void>;
+}

@@ -1,0 +1,140 @@
+import { CLOSE, ClientFrames, type ClientFrameType, ERRORS } from "@warren/protocol";
+import { Compile, type Validator } from "typebox/compile";
+import type { RawData } from "ws";
+import { AppError } from "../errors.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { RateBuckets } from "../state/rate-buckets.js";
+import type { Connection } from "./connection.js";
+import type { Handlers } from "./handlers/index.js";
+import type { Outbox } from "./outbox.js";
+
+const VALIDATORS = new Map<string, Validator>(
+  Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema) as unknown as Validator]),
+);
+
+/** "to must be string" → names the field, like the REST errors do. */
+function describe(validator: Validator, frame: unknown): string {
+  const first = validator.Errors(frame)[0] as
+    | { instancePath?: string; message?: string; params?: { requiredProperties?: string[] } }
+    | undefined;
+  if (!first) return "The frame is not valid";
+  const path = (first.instancePath ?? "").split("/").filter(Boolean).join(".");
+  const missing = first.params?.requiredProperties?.[0];
+  if (missing) return `${path ? `${path}.` : ""}${missing} is required`;
+  return `${path || "frame"} ${first.message ?? "is not valid"}`;
+}
+
+export interface DispatchOptions {
+  handlers: Handlers;
+  buckets: RateBuckets;
+  outbox: Outbox;
+  metrics: Metrics;
+  /** MESSAGE_RATE_LIMIT: ten times this, kept up for ten seconds, closes the socket */
+  messageRate: number;
+  log: { warn(obj: object, msg: string): void };
+  onValid(conn: Connection): void;
+  onProcessed(): void;
+}
+
+/**
+ * Every text frame goes through here: parse, rate limit, validate against the
+ * protocol's schema, then the handler. Each failure is an error frame and the socket
+ * stays; only binary frames (1003) and sustained abuse (1008) close it.
+ */
+export function createDispatch(o: DispatchOptions) {
+  const abuseLimit = o.messageRate * 10 * 10;
+
+  /** Counts frames per second over the last ten seconds; true when the sum is abusive. */
+  const abusive = (conn: Connection): boolean => {
+    const second = Math.floor(performance.now() / 1000);
+    if (!conn.abuse) {
+      conn.abuse = new Uint32Array(10);
+      conn.abuseSecond = second;
+    }
+    const ring = conn.abuse;
+    for (let s = conn.abuseSecond + 1; s <= second && s <= conn.abuseSecond + 10; s++) ring[s % 10] = 0;
+    conn.abuseSecond = second;
+    ring[second % 10] = (ring[second % 10] ?? 0) + 1;
+    let sum = 0;
+    for (const n of ring) sum += n;
+    return sum > abuseLimit;
+  };
+
+  const reply = async (conn: Connection, type: ClientFrameType, frame: { id?: string }) => {
+    const handler = o.handlers[type] as (c: Connection, f: unknown) => unknown;
+    const out = (await handler(conn, frame)) as { result?: unknown; frame?: { type: string } } | undefined;
+    if (!out) return;
+    const re = frame.id === undefined ? {} : { re: frame.id };
+    if (out.frame) o.outbox.frame(conn, { ...out.frame, ...re });
+    else o.outbox.frame(conn, { type: "result", ...re, result: out.result });
+  };
+
+  return async function dispatch(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
+    if (isBinary) {
+      o.metrics.closed("binary");
+      conn.ws.close(CLOSE.unsupported_data, "binary frames are not accepted: send JSON text");
+      return;
+    }
+    conn.missed = 0;
+    let frame: { type?: unknown; id?: unknown };
+    try {
+      frame = JSON.parse(data.toString());
+    } catch {
+      o.outbox.error(conn, undefined, "invalid_json", "The frame is not valid JSON");
+      return;
+    }
+    if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
+      o.outbox.error(conn, undefined, "invalid_request", "A frame is a JSON object with a type");
+      return;
+    }
+    const re = typeof frame.id === "string" ? frame.id : undefined;
+    const taken = o.buckets.take(conn.identity.userId);
+    const take = "then" in taken ? await taken : taken;
+    if (!take.ok) {
+      o.metrics.rateLimited.inc();
+      if (abusive(conn)) {
+        o.metrics.closed("abuse");
+        conn.ws.close(CLOSE.policy_violation, "sending far over the rate limit");
+        return;
+      }
+      o.outbox.error(conn, re, "rate_limited", ERRORS.rate_limited.message, {
+        retry_after_ms: take.retryAfterMs,
+      });
+      return;
+    }
+    if (conn.abuse) abusive(conn);
+    const type = frame.type;
+    if (typeof type !== "string") {
+      o.outbox.error(conn, re, "invalid_request", "type is required and must be a string");
+      return;
+    }
+    const validator = VALIDATORS.get(type);
+    if (!validator) {
+      o.outbox.error(conn, re, "unknown_type", `Unknown frame type ${JSON.stringify(type).slice(0, 80)}`);
+      return;
+    }
+    if (!validator.Check(frame)) {
+      o.outbox.error(conn, re, "invalid_request", describe(validator, frame));
+      return;
+    }
+    if (!conn.valid) o.onValid(conn);
+    o.metrics.received(type);
+    o.onProcessed();
+    try {
+      await reply(conn, type as ClientFrameType, frame as { id?: string });
+    } catch (err) {
+      if (err instanceof AppError) {
+        o.outbox.error(
+          conn,
+          re,
+          err.code,
+          err.message,
+          err.details === undefined ? {} : { details: err.details },
+        );
+        return;
+      }
+      o.log.warn({ err, type }, "frame handler failed");
+      o.outbox.error(conn, re, "internal_error");
+    }
+  };
+}

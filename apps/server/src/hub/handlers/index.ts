@@ -1,0 +1,54 @@
+import type { ClientFrame, ClientFrameType } from "@warren/protocol";
+import type { Bus } from "../../bus/bus.js";
+import type { Commands } from "../../services/commands.js";
+import type { Presence } from "../../services/presence.js";
+import type { Rooms } from "../../services/rooms.js";
+import type { SharedState } from "../../state/index.js";
+import type { Connection } from "../connection.js";
+import { relayHandler } from "./relay.js";
+import { roomHandlers } from "./rooms.js";
+
+export interface HandlerDeps {
+  bus: Bus;
+  state: SharedState;
+  rooms: Rooms;
+  presence: Presence;
+  commands: Commands;
+}
+
+/**
+ * What a handler gives back: a result to reply with (or undefined for none), or a
+ * whole reply frame when the protocol names its own type (pong, command.result).
+ */
+export type HandlerResult =
+  | { result: unknown }
+  | { frame: { type: string; [k: string]: unknown } }
+  | undefined;
+
+export type Handler<T extends ClientFrameType = ClientFrameType> = (
+  conn: Connection,
+  frame: ClientFrame<T>,
+) => HandlerResult | Promise<HandlerResult>;
+
+export type Handlers = { [T in ClientFrameType]: Handler<T> };
+
+/** One table from frame type to handler: the hub's whole vocabulary. */
+export function createHandlers(deps: HandlerDeps): Handlers {
+  const relay = relayHandler(deps);
+  return {
+    ping: () => ({ frame: { type: "pong" } }),
+    offer: relay,
+    answer: relay,
+    candidate: relay,
+    signal: relay,
+    ...roomHandlers(deps),
+    "presence.query": async (conn, f) => ({
+      result: await deps.presence.query(conn.identity.userId, f.users),
+    }),
+    command: async (conn, f) => {
+      const { userId, username, isAdmin } = conn.identity;
+      const result = await deps.commands.run(f.name, f.params, { userId, username, isAdmin });
+      return { frame: { type: "command.result", result: result ?? null } };
+    },
+  };
+}

@@ -1,0 +1,263 @@
+import type { IncomingMessage, Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { CLOSE, PROTOCOL_VERSION, uuidv7, type WelcomeFrame } from "@warren/protocol";
+import { type WebSocket, WebSocketServer } from "ws";
+import type { Bus, BusEvent } from "../bus/bus.js";
+import { topics } from "../bus/topics.js";
+import type { Config } from "../config.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { Services } from "../services/index.js";
+import { Connection, type Identity } from "./connection.js";
+import { createDispatch } from "./dispatch.js";
+import { createHandlers } from "./handlers/index.js";
+import { createLocalSockets } from "./local-sockets.js";
+import { createOutbox } from "./outbox.js";
+import { createUpgradeCheck, refuse, SUBPROTOCOL, WS_PATHS } from "./upgrade.js";
+
+export interface HubDeps {
+  config: Readonly<Config>;
+  services: Services;
+  bus: Bus;
+  metrics: Metrics;
+  log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+export interface HubStats {
+  connections_total: number;
+  connections_active: number;
+  messages_processed: number;
+}
+
+/**
+ * The WebSocket hub of this instance: upgrades, the sockets, heartbeats, and delivery of
+ * bus events to local sockets. Decisions stay in the services (DESIGN.md principle 5).
+ */
+export function createHub({ config, services, bus, metrics, log }: HubDeps) {
+  const hub = config.hub;
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: hub.maxMessageBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+  });
+  const connections = new Set<Connection>();
+  const pending = new Set<Connection>();
+  const graceTimers = new Map<string, NodeJS.Timeout>();
+  const stats: HubStats = { connections_total: 0, connections_active: 0, messages_processed: 0 };
+  const outbox = createOutbox(metrics, hub.slowClientBytes);
+  let closing = false;
+
+  const deliver = (topic: string, event: BusEvent): void => {
+    const sockets = local.socketsOf(topic);
+    if (!sockets) return;
+    switch (event.kind) {
+      case "frame":
+        for (const conn of sockets)
+          if (conn.id !== event.except) outbox.send(conn, event.frame, event.type ?? "event");
+        return;
+      case "room.subscribe":
+        for (const conn of [...sockets]) local.add(topics.room(event.room), conn);
+        return;
+      case "room.unsubscribe":
+        for (const conn of [...sockets]) local.remove(topics.room(event.room), conn);
+        return;
+      case "session.ended":
+        for (const conn of [...sockets]) {
+          if (conn.identity.session !== event.session) continue;
+          metrics.closed("session_ended");
+          conn.ws.close(CLOSE.session_ended, "signed out");
+        }
+        return;
+    }
+  };
+  const local = createLocalSockets(bus, deliver);
+
+  const dispatch = createDispatch({
+    handlers: createHandlers({
+      bus,
+      state: services.state,
+      rooms: services.rooms,
+      presence: services.presence,
+      commands: services.commands,
+    }),
+    buckets: services.state.messageBuckets,
+    outbox,
+    metrics,
+    messageRate: hub.messageRate,
+    log,
+    onValid(conn) {
+      conn.valid = true;
+      pending.delete(conn);
+    },
+    onProcessed() {
+      stats.messages_processed += 1;
+    },
+  });
+
+  const opened = (ws: WebSocket, identity: Identity) => {
+    const conn = new Connection(uuidv7(), identity, ws, Date.now());
+    connections.add(conn);
+    pending.add(conn);
+    stats.connections_total += 1;
+    stats.connections_active += 1;
+    metrics.activeConnections.inc();
+    local.add(topics.user(identity.userId), conn);
+    local.add(topics.device(identity.userId, identity.device), conn);
+    const welcome: WelcomeFrame = {
+      type: "welcome",
+      user: { id: identity.userId, username: identity.username },
+      device: identity.device,
+      session: conn.id,
+      server_time: new Date().toISOString(),
+      limits: {
+        max_message_bytes: hub.maxMessageBytes,
+        message_rate_limit: hub.messageRate,
+        message_burst_limit: hub.messageBurst,
+        heartbeat_interval_ms: hub.heartbeatIntervalMs,
+      },
+      protocol_version: PROTOCOL_VERSION,
+    };
+    outbox.frame(conn, welcome as unknown as { type: string });
+    ws.on("message", (data, isBinary) => void dispatch(conn, data, isBinary));
+    ws.on("pong", () => {
+      conn.missed = 0;
+    });
+    ws.on("error", () => {});
+    ws.on("close", () => void closed(conn));
+    void (async () => {
+      // A reconnect within the grace period keeps the seats: back on every room topic.
+      const timer = graceTimers.get(identity.userId);
+      if (timer) {
+        clearTimeout(timer);
+        graceTimers.delete(identity.userId);
+      }
+      for (const room of await services.rooms.roomsOf(identity.userId)) local.add(topics.room(room), conn);
+      await services.presence.connected(identity.userId, identity.device);
+    })().catch((err) => log.warn({ err }, "connection setup failed"));
+  };
+
+  const closed = async (conn: Connection) => {
+    if (!connections.delete(conn)) return;
+    pending.delete(conn);
+    stats.connections_active -= 1;
+    metrics.activeConnections.dec();
+    metrics.connectionDuration.observe((Date.now() - conn.openedAt) / 1000);
+    local.removeAll(conn);
+    const { userId, device } = conn.identity;
+    try {
+      const offline = await services.presence.disconnected(userId, device);
+      if (!offline || closing) return;
+      const timer = setTimeout(() => {
+        graceTimers.delete(userId);
+        void (async () => {
+          if (!(await services.presence.isOnline(userId))) await services.rooms.departAll(userId);
+        })().catch((err) => log.warn({ err }, "room departure failed"));
+      }, hub.roomGraceMs);
+      timer.unref();
+      graceTimers.set(userId, timer);
+    } catch (err) {
+      log.warn({ err }, "disconnect bookkeeping failed");
+    }
+  };
+
+  const check = createUpgradeCheck({
+    services,
+    allowedOrigins: config.allowedOrigins,
+    trustProxy: config.trustProxy,
+    upgradesPerMinute: hub.upgradesPerMinute,
+    adminUsers: config.adminUsers,
+    metrics,
+  });
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => {});
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (!WS_PATHS.has(path)) {
+      refuse(socket, "not_found", `No WebSocket endpoint at ${path}; use /v1/ws`);
+      return;
+    }
+    if (closing) {
+      metrics.upgradeRejected("shutting_down");
+      refuse(socket, "service_unavailable", "The server is shutting down");
+      return;
+    }
+    void check(req, socket).then(
+      (identity) => {
+        if (!identity || socket.destroyed) return;
+        wss.handleUpgrade(req, socket, head, (ws) => opened(ws, identity));
+      },
+      () => refuse(socket, "service_unavailable"),
+    );
+  };
+
+  // One timer for every socket's heartbeat, one for the handshake deadline, one for
+  // room expiry: per-socket timers would cost memory at scale.
+  const heartbeat = setInterval(() => {
+    for (const conn of connections) {
+      if (conn.missed >= 2) {
+        metrics.closed("heartbeat");
+        conn.ws.terminate();
+        continue;
+      }
+      conn.missed += 1;
+      conn.ws.ping();
+    }
+  }, hub.heartbeatIntervalMs);
+  heartbeat.unref();
+  const deadline = setInterval(
+    () => {
+      const now = Date.now();
+      for (const conn of pending) {
+        if (now - conn.openedAt < hub.handshakeTimeoutMs) continue;
+        pending.delete(conn);
+        metrics.closed("idle");
+        conn.ws.close(CLOSE.policy_violation, "no valid frame in time");
+      }
+    },
+    Math.min(1000, hub.handshakeTimeoutMs),
+  );
+  deadline.unref();
+  const cleanup = setInterval(() => {
+    void services.rooms.cleanup().catch((err) => log.warn({ err }, "room cleanup failed"));
+  }, hub.cleanupIntervalMs);
+  cleanup.unref();
+
+  return {
+    stats,
+    localRoomCount: () => local.roomCount(),
+    attach(server: Server) {
+      // A client that has not finished its upgrade request in time is dropped.
+      server.headersTimeout = Math.min(
+        server.headersTimeout || hub.handshakeTimeoutMs,
+        hub.handshakeTimeoutMs,
+      );
+      server.requestTimeout = Math.max(server.requestTimeout, hub.handshakeTimeoutMs + 1000);
+      server.on("upgrade", onUpgrade);
+    },
+    /**
+     * Graceful stop (seed 000): no new sockets; every client hears server_shutdown and
+     * is closed with 1001; resolves when all are gone or the time is up.
+     */
+    async shutdown(timeoutMs: number): Promise<void> {
+      closing = true;
+      clearInterval(heartbeat);
+      clearInterval(deadline);
+      clearInterval(cleanup);
+      for (const t of graceTimers.values()) clearTimeout(t);
+      graceTimers.clear();
+      const frame = JSON.stringify({ type: "server_shutdown", reconnect_after_ms: hub.reconnectAfterMs });
+      for (const conn of connections) {
+        outbox.send(conn, frame, "server_shutdown");
+        metrics.closed("shutdown");
+        conn.ws.close(CLOSE.going_away, "server shutting down");
+      }
+      const until = Date.now() + timeoutMs;
+      while (connections.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+      for (const conn of connections) conn.ws.terminate();
+      wss.close();
+    },
+  };
+}
+
+export type Hub = ReturnType<typeof createHub>;

@@ -1,0 +1,130 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { ERRORS, type ErrorCode, uuidv7 } from "@warren/protocol";
+import proxyAddr from "proxy-addr";
+import { RateLimiterMemory } from "rate-limiter-flexible";
+import { AppError } from "../errors.js";
+import type { Metrics } from "../observability/metrics.js";
+import type { Services } from "../services/index.js";
+import type { Identity } from "./connection.js";
+
+export const WS_PATHS = new Set(["/v1/ws", "/ws"]);
+export const SUBPROTOCOL = "warren.v1";
+const DEVICE = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export interface UpgradeOptions {
+  services: Pick<Services, "sessions" | "repos">;
+  allowedOrigins: string[];
+  trustProxy: boolean | number | string[];
+  upgradesPerMinute: number;
+  adminUsers: string[];
+  metrics: Metrics;
+}
+
+/** The access token: Authorization header, then `bearer.<token>` subprotocol (browsers), then ?token= (seeds). */
+export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
+  const auth = req.headers.authorization;
+  if (auth) return /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] ?? "";
+  const protocols = req.headers["sec-websocket-protocol"];
+  if (protocols) {
+    for (const p of protocols.split(",")) {
+      const v = p.trim();
+      if (v.startsWith("bearer.")) return v.slice("bearer.".length);
+    }
+  }
+  return url.searchParams.get("token") ?? undefined;
+}
+
+/** Answers an upgrade request with a plain HTTP error in the REST error shape, then closes. */
+export function refuse(
+  socket: Duplex,
+  code: ErrorCode,
+  message: string = ERRORS[code].message,
+  headers: Record<string, string> = {},
+) {
+  const status = ERRORS[code].status;
+  const body = JSON.stringify({ error: { code, message } });
+  const extra = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join("");
+  socket.end(
+    `HTTP/1.1 ${status} ${code}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n${extra}connection: close\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * Everything decided before the WebSocket handshake: path, origin, per-address upgrade
+ * limit, and the access token (401 before the upgrade, never after).
+ */
+export function createUpgradeCheck(o: UpgradeOptions) {
+  const limiter = new RateLimiterMemory({
+    keyPrefix: "warren:upgrade",
+    points: o.upgradesPerMinute,
+    duration: 60,
+  });
+  const trust =
+    o.trustProxy === true
+      ? () => true
+      : o.trustProxy === false
+        ? () => false
+        : typeof o.trustProxy === "number"
+          ? (_: string, i: number) => i < (o.trustProxy as number)
+          : proxyAddr.compile(o.trustProxy);
+  const allowed = new Set(o.allowedOrigins);
+  const admins = new Set(o.adminUsers.map((u) => u.toLowerCase()));
+
+  return async function check(req: IncomingMessage, socket: Duplex): Promise<Identity | undefined> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const origin = req.headers.origin;
+    if (origin && allowed.size > 0 && !allowed.has(origin) && !allowed.has("*")) {
+      o.metrics.upgradeRejected("forbidden_origin");
+      refuse(socket, "forbidden", "This origin may not open a WebSocket here");
+      return undefined;
+    }
+    const address = proxyAddr(req, trust);
+    try {
+      await limiter.consume(address);
+    } catch {
+      o.metrics.upgradeRejected("rate_limited");
+      refuse(socket, "rate_limited", "Too many connections from this address; try again in a minute", {
+        "retry-after": "60",
+      });
+      return undefined;
+    }
+    const token = tokenOf(req, url);
+    if (token === undefined) {
+      o.metrics.upgradeRejected("unauthorized");
+      refuse(socket, "unauthorized");
+      return undefined;
+    }
+    let principal: Awaited<ReturnType<UpgradeOptions["services"]["sessions"]["authenticate"]>>;
+    try {
+      principal = await o.services.sessions.authenticate(token);
+    } catch (err) {
+      o.metrics.upgradeRejected("unauthorized");
+      if (err instanceof AppError) refuse(socket, err.code, err.message);
+      else refuse(socket, "service_unavailable");
+      return undefined;
+    }
+    const device = url.searchParams.get("device") ?? (req.headers["x-warren-device"] as string | undefined);
+    if (device !== undefined && !DEVICE.test(device)) {
+      o.metrics.upgradeRejected("bad_request");
+      refuse(socket, "invalid_request", "device must be 1-64 of [A-Za-z0-9_.:-]");
+      return undefined;
+    }
+    const user = await o.services.repos.users.byId(principal.userId);
+    if (!user) {
+      refuse(socket, "invalid_token", "The account of this token no longer exists");
+      return undefined;
+    }
+    const key = principal.signinKeyId ? await o.services.repos.keys.byId(principal.signinKeyId) : undefined;
+    return {
+      userId: user.id,
+      username: user.username,
+      device: device ?? uuidv7(),
+      session: principal.sessionId,
+      signinKey: key?.public_key ?? null,
+      isAdmin: admins.has(user.username_key) || admins.has(user.id),
+    };
+  };
+}

@@ -1,0 +1,114 @@
+import { RELAY_TYPES } from "@warren/protocol";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+/**
+ * Prometheus metrics (GET /metrics). The signaling_* names are seed 002's. Label
+ * children for known frame types are made once, so counting costs no lookup.
+ */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+
+  const activeConnections = new Gauge({
+    name: "signaling_active_connections",
+    help: "WebSocket connections open on this instance",
+    registers: [registry],
+  });
+  const received = new Counter({
+    name: "signaling_messages_received_total",
+    help: "Frames received from clients, by type",
+    labelNames: ["type"],
+    registers: [registry],
+  });
+  const sent = new Counter({
+    name: "signaling_messages_sent_total",
+    help: "Frames sent to clients, by type",
+    labelNames: ["type"],
+    registers: [registry],
+  });
+  const rateLimited = new Counter({
+    name: "signaling_rate_limit_exceeded_total",
+    help: "Frames refused because the sender was over its rate limit",
+    registers: [registry],
+  });
+  const connectionDuration = new Histogram({
+    name: "signaling_connection_duration_seconds",
+    help: "How long WebSocket connections stayed open",
+    buckets: [1, 10, 60, 300, 900, 3600, 14_400, 86_400],
+    registers: [registry],
+  });
+  const closes = new Counter({
+    name: "signaling_connections_closed_total",
+    help: "Connections closed by the server, by reason",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  const rooms = new Gauge({
+    name: "warren_rooms_active",
+    help: "Rooms with at least one member known to this instance",
+    registers: [registry],
+  });
+  const upgradesRejected = new Counter({
+    name: "signaling_upgrades_rejected_total",
+    help: "WebSocket upgrades refused, by reason",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
+  const httpRequests = new Counter({
+    name: "http_requests_total",
+    help: "HTTP requests, by method, route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
+  const httpDuration = new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request duration, by method and route",
+    labelNames: ["method", "route"],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  const receivedBy = new Map<string, Counter.Internal>();
+  const sentBy = new Map<string, Counter.Internal>();
+  const child = (map: Map<string, Counter.Internal>, counter: Counter, type: string) => {
+    let c = map.get(type);
+    if (!c) {
+      c = counter.labels(type);
+      map.set(type, c);
+    }
+    return c;
+  };
+  for (const t of RELAY_TYPES) {
+    child(receivedBy, received, t);
+    child(sentBy, sent, t);
+  }
+
+  return {
+    registry,
+    activeConnections,
+    rateLimited,
+    connectionDuration,
+    rooms,
+    httpRequests,
+    httpDuration,
+    /** type must be a known frame type (validated), so the label set stays small */
+    received: (type: string) => child(receivedBy, received, type).inc(),
+    sent: (type: string, n = 1) => child(sentBy, sent, type).inc(n),
+    closed: (
+      reason:
+        | "slow_client"
+        | "abuse"
+        | "idle"
+        | "heartbeat"
+        | "binary"
+        | "too_big"
+        | "shutdown"
+        | "session_ended",
+    ) => closes.labels(reason).inc(),
+    upgradeRejected: (
+      reason: "unauthorized" | "forbidden_origin" | "rate_limited" | "shutting_down" | "bad_request",
+    ) => upgradesRejected.labels(reason).inc(),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;

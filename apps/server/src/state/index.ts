@@ -1,0 +1,21 @@
+import { createMemoryPresence } from "./memory-presence.js";
+import { createMemoryRateBuckets } from "./memory-rate-buckets.js";
+import { createMemoryRoomMembers } from "./memory-room-members.js";
+import type { PresenceStore } from "./presence.js";
+import type { RateBuckets } from "./rate-buckets.js";
+import type { RoomMembers } from "./room-members.js";
+
+/** The hub's shared state: one object, so a second backend swaps all of it at once. */
+export interface SharedState {
+  rooms: RoomMembers;
+  presence: PresenceStore;
+  messageBuckets: RateBuckets;
+}
+
+export function createMemoryState(options: { messageRate: number; messageBurst: number }): SharedState {
+  return {
+    rooms: createMemoryRoomMembers(),
+    presence: createMemoryPresence(),
+    messageBuckets: createMemoryRateBuckets({ rate: options.messageRate, burst: options.messageBurst }),
+  };
+}
