@@ -36,6 +36,9 @@ export interface App {
 
 /** Builds the HTTP application: plugins, then routes. Listening is the caller's job. */
 export async function buildApp({ config, services, https, metrics, stats }: AppOptions): Promise<App> {
+  // Node checks headersTimeout/requestTimeout only this often (default 30 s), so a client
+  // stalling in its upgrade request would outlive HANDSHAKE_TIMEOUT by up to 30 s.
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, config.hub.handshakeTimeoutMs / 4));
   const fastify = Fastify({
     logger: loggerOptions(config),
     bodyLimit: config.bodyLimit,
@@ -44,7 +47,8 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
     // We answer 503 ourselves while closing, in our error shape.
     return503OnClosing: false,
     forceCloseConnections: "idle",
-    ...(https ? { https } : {}),
+    http: { connectionsCheckingInterval },
+    ...(https ? { https: { ...https, connectionsCheckingInterval } } : {}),
   }) as unknown as FastifyInstance;
 
   let closing = false;

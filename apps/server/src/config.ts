@@ -86,7 +86,7 @@ export const SETTINGS = [
   {
     env: "ALLOWED_ORIGINS",
     default: "",
-    doc: "Comma-separated browser origins allowed by CORS (and, later, WebSocket upgrades). Empty allows none cross-origin.",
+    doc: "Comma-separated browser origins allowed by CORS and for WebSocket upgrades (403 otherwise). Empty: no cross-origin REST calls; WebSocket upgrades from any origin.",
   },
   { env: "BODY_LIMIT", default: "1MiB", doc: "Largest request body accepted (413 above it)." },
   { env: "TLS_CERT", default: "", doc: "PEM certificate file; with TLS_KEY the server speaks HTTPS." },
@@ -95,7 +95,7 @@ export const SETTINGS = [
   {
     env: "SHUTDOWN_TIMEOUT",
     default: "10s",
-    doc: "On SIGTERM/SIGINT, how long in-flight requests get to finish.",
+    doc: "On SIGTERM/SIGINT, how long WebSockets and in-flight requests get, together, to finish.",
   },
   {
     env: "MAX_MESSAGE_BYTES",

@@ -62,7 +62,6 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     const stats = async () => {
       const s = hub?.stats ?? { connections_total: 0, connections_active: 0, messages_processed: 0 };
       const active = hub?.localRoomCount() ?? 0;
-      metrics.rooms.set(active);
       return {
         connections: { total: s.connections_total, active: s.connections_active },
         messages_processed: s.messages_processed,
@@ -74,6 +73,8 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     };
     const app = await buildApp({ config, services, https, metrics, stats });
     hub = createHub({ config, services, bus, metrics, log: app.fastify.log });
+    const counted = hub;
+    metrics.countRoomsWith(() => counted.localRoomCount());
     hub.attach(app.fastify.server as unknown as import("node:http").Server);
     const log = app.fastify.log;
     if (signing.created) {
@@ -92,9 +93,11 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       closed ??= (async () => {
         app.beginShutdown();
         redirect?.close();
+        // One SHUTDOWN_TIMEOUT for sockets and in-flight requests together, not one each.
+        const deadline = Date.now() + config.shutdownTimeoutMs;
         await hub?.shutdown(config.shutdownTimeoutMs);
         const server = app.fastify.server;
-        const timer = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
+        const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
         try {
           await app.fastify.close();
         } finally {

@@ -25,6 +25,9 @@ export class Connection {
   /** frames received in each of the last ten seconds, made on first rate-limit refusal */
   abuse: Uint32Array | undefined;
   abuseSecond = 0;
+  /** a frame of this socket is being handled; later ones wait in `backlog`, in order */
+  busy = false;
+  backlog: [data: unknown, isBinary: boolean][] | undefined;
 
   constructor(
     readonly id: string,

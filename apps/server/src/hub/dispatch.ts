@@ -1,6 +1,6 @@
 import { CLOSE, ClientFrames, type ClientFrameType, ERRORS } from "@warren/protocol";
 import { Compile, type Validator } from "typebox/compile";
-import type { RawData } from "ws";
+import { type RawData, WebSocket } from "ws";
 import { AppError } from "../errors.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { RateBuckets } from "../state/rate-buckets.js";
@@ -70,24 +70,26 @@ export function createDispatch(o: DispatchOptions) {
   };
 
   return async function dispatch(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
+    // Frames still arriving after the server began closing this socket are dropped: they
+    // would act after the close, and count the close again in metrics.
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
     if (isBinary) {
       o.metrics.closed("binary");
       conn.ws.close(CLOSE.unsupported_data, "binary frames are not accepted: send JSON text");
       return;
     }
     conn.missed = 0;
-    let frame: { type?: unknown; id?: unknown };
+    let frame: { type?: unknown; id?: unknown } | null = null;
+    let parsed = true;
     try {
       frame = JSON.parse(data.toString());
     } catch {
-      o.outbox.error(conn, undefined, "invalid_json", "The frame is not valid JSON");
-      return;
+      parsed = false;
     }
-    if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
-      o.outbox.error(conn, undefined, "invalid_request", "A frame is a JSON object with a type");
-      return;
-    }
-    const re = typeof frame.id === "string" ? frame.id : undefined;
+    const isObject = frame !== null && typeof frame === "object" && !Array.isArray(frame);
+    const re = isObject && typeof frame?.id === "string" ? frame.id : undefined;
+    // Malformed frames cost a token too: otherwise they would be an unlimited way to
+    // make the server parse and answer, and never count as abuse.
     const taken = o.buckets.take(conn.identity.userId);
     const take = "then" in taken ? await taken : taken;
     if (!take.ok) {
@@ -103,6 +105,14 @@ export function createDispatch(o: DispatchOptions) {
       return;
     }
     if (conn.abuse) abusive(conn);
+    if (!parsed) {
+      o.outbox.error(conn, undefined, "invalid_json", "The frame is not valid JSON");
+      return;
+    }
+    if (!isObject || frame === null) {
+      o.outbox.error(conn, undefined, "invalid_request", "A frame is a JSON object with a type");
+      return;
+    }
     const type = frame.type;
     if (typeof type !== "string") {
       o.outbox.error(conn, re, "invalid_request", "type is required and must be a string");
@@ -124,13 +134,15 @@ export function createDispatch(o: DispatchOptions) {
       await reply(conn, type as ClientFrameType, frame as { id?: string });
     } catch (err) {
       if (err instanceof AppError) {
-        o.outbox.error(
-          conn,
-          re,
-          err.code,
-          err.message,
-          err.details === undefined ? {} : { details: err.details },
-        );
+        // A wait (rate limits) travels as retry_after_ms, like the bucket's own refusals.
+        const details = err.details as { retry_after_ms?: number } | undefined;
+        const extra =
+          typeof details?.retry_after_ms === "number"
+            ? { retry_after_ms: details.retry_after_ms }
+            : details === undefined
+              ? {}
+              : { details };
+        o.outbox.error(conn, re, err.code, err.message, extra);
         return;
       }
       o.log.warn({ err, type }, "frame handler failed");

@@ -1,7 +1,7 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { CLOSE, PROTOCOL_VERSION, uuidv7, type WelcomeFrame } from "@warren/protocol";
-import { type WebSocket, WebSocketServer } from "ws";
+import { type RawData, type WebSocket, WebSocketServer } from "ws";
 import type { Bus, BusEvent } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
@@ -13,6 +13,9 @@ import { createHandlers } from "./handlers/index.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
 import { createUpgradeCheck, refuse, SUBPROTOCOL, WS_PATHS } from "./upgrade.js";
+
+/** Frames a socket may have waiting behind a slow one before it counts as abuse. */
+const MAX_BACKLOG = 1000;
 
 export interface HubDeps {
   config: Readonly<Config>;
@@ -95,6 +98,38 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     },
   });
 
+  /**
+   * A socket's frames are handled one at a time, in the order sent: a client may send
+   * room.join and then signal at once and rely on the join having happened. The common
+   * case (nothing in flight) runs at once, without a queue.
+   */
+  const receive = (conn: Connection, data: RawData, isBinary: boolean) => {
+    if (!conn.busy) {
+      void run(conn, data, isBinary);
+      return;
+    }
+    conn.backlog ??= [];
+    if (conn.backlog.length >= MAX_BACKLOG) {
+      metrics.closed("abuse");
+      conn.ws.close(CLOSE.policy_violation, "too many frames waiting");
+      return;
+    }
+    conn.backlog.push([data, isBinary]);
+  };
+  const run = async (conn: Connection, data: RawData, isBinary: boolean) => {
+    conn.busy = true;
+    try {
+      await dispatch(conn, data, isBinary);
+    } finally {
+      const next = conn.backlog?.shift();
+      if (next) void run(conn, next[0] as RawData, next[1]);
+      else {
+        conn.busy = false;
+        conn.backlog = undefined;
+      }
+    }
+  };
+
   const opened = (ws: WebSocket, identity: Identity) => {
     const conn = new Connection(uuidv7(), identity, ws, Date.now());
     connections.add(conn);
@@ -119,11 +154,14 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       protocol_version: PROTOCOL_VERSION,
     };
     outbox.frame(conn, welcome as unknown as { type: string });
-    ws.on("message", (data, isBinary) => void dispatch(conn, data, isBinary));
+    ws.on("message", (data, isBinary) => receive(conn, data, isBinary));
     ws.on("pong", () => {
       conn.missed = 0;
     });
-    ws.on("error", () => {});
+    ws.on("error", (err: Error & { code?: string }) => {
+      // ws closes oversized frames itself (1009); count them here.
+      if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") metrics.closed("too_big");
+    });
     ws.on("close", () => void closed(conn));
     void (async () => {
       // A reconnect within the grace period keeps the seats: back on every room topic.
@@ -174,6 +212,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     socket.on("error", () => {});
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (!WS_PATHS.has(path)) {
+      metrics.upgradeRejected("bad_request");
       refuse(socket, "not_found", `No WebSocket endpoint at ${path}; use /v1/ws`);
       return;
     }
@@ -251,6 +290,11 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
         outbox.send(conn, frame, "server_shutdown");
         metrics.closed("shutdown");
         conn.ws.close(CLOSE.going_away, "server shutting down");
+      }
+      // Membership held only in this process dies with it, so rooms that live only
+      // while their owner is present go too; persistent rooms stay (seed 000).
+      if (!services.state.shared) {
+        await services.rooms.dropNonPersistent().catch((err) => log.warn({ err }, "dropping rooms failed"));
       }
       const until = Date.now() + timeoutMs;
       while (connections.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));

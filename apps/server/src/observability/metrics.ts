@@ -8,6 +8,15 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // prom-client names these three gauges *_total, which Prometheus reserves for counters:
+  // `promtool check metrics` rejects them (issue 3). The per-type gauges without the
+  // suffix (nodejs_active_handles, …) carry the same numbers.
+  for (const name of [
+    "nodejs_active_handles_total",
+    "nodejs_active_requests_total",
+    "nodejs_active_resources_total",
+  ])
+    registry.removeSingleMetric(name);
 
   const activeConnections = new Gauge({
     name: "signaling_active_connections",
@@ -43,10 +52,15 @@ export function createMetrics() {
     labelNames: ["reason"],
     registers: [registry],
   });
+  /** set by the hub: how many rooms have sockets on this instance, read at scrape time */
+  let roomCount: () => number = () => 0;
   const rooms = new Gauge({
     name: "warren_rooms_active",
-    help: "Rooms with at least one member known to this instance",
+    help: "Rooms with at least one socket on this instance",
     registers: [registry],
+    collect() {
+      this.set(roomCount());
+    },
   });
   const upgradesRejected = new Counter({
     name: "signaling_upgrades_rejected_total",
@@ -89,6 +103,9 @@ export function createMetrics() {
     rateLimited,
     connectionDuration,
     rooms,
+    countRoomsWith(fn: () => number) {
+      roomCount = fn;
+    },
     httpRequests,
     httpDuration,
     /** type must be a known frame type (validated), so the label set stays small */

@@ -162,7 +162,12 @@ export function createRooms(
           });
         if (room.password_hash) {
           const key = `${roomId}:${actor.userId}`;
-          await passwordGuard.check(key, undefined);
+          await passwordGuard.check(key, undefined).catch((err: unknown) => {
+            const seconds = (err as AppError).details as { retry_after?: number } | undefined;
+            throw new AppError("rate_limited", "Too many wrong passwords for this room; try again later", {
+              details: { retry_after_ms: (seconds?.retry_after ?? 60) * 1000 },
+            });
+          });
           if (!password || !(await verifyPassword(room.password_hash, password))) {
             await passwordGuard.fail(key, undefined);
             throw new AppError("invalid_password");
@@ -206,6 +211,8 @@ export function createRooms(
       const { room } = await load(roomId, actor.userId, "kick");
       if (userId === actor.userId)
         throw new AppError("invalid_request", "The owner cannot kick themselves; leave or delete the room");
+      if (!(await state.rooms.isMember(roomId, userId)))
+        throw new AppError("not_found", "That user is not in this room");
       const until = isoAfter(config.roomKickBanMs);
       await repos.rooms.ban(roomId, userId, until, actor.userId);
       // The kicked user hears it before their sockets leave the room topic.
@@ -253,6 +260,9 @@ export function createRooms(
     },
 
     roomsOf: (userId: string) => state.rooms.roomsOf(userId),
+
+    /** At shutdown of a process whose membership is not shared: its non-persistent rooms end with it. */
+    dropNonPersistent: () => repos.rooms.deleteNonPersistent(),
     membersOf,
 
     /** Removes rooms idle for ROOM_EXPIRY_DAYS; returns how many. */

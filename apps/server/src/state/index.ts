@@ -7,6 +7,8 @@ import type { RoomMembers } from "./room-members.js";
 
 /** The hub's shared state: one object, so a second backend swaps all of it at once. */
 export interface SharedState {
+  /** true when other instances see the same state (Redis); false for this process's memory */
+  shared: boolean;
   rooms: RoomMembers;
   presence: PresenceStore;
   messageBuckets: RateBuckets;
@@ -14,6 +16,7 @@ export interface SharedState {
 
 export function createMemoryState(options: { messageRate: number; messageBurst: number }): SharedState {
   return {
+    shared: false,
     rooms: createMemoryRoomMembers(),
     presence: createMemoryPresence(),
     messageBuckets: createMemoryRateBuckets({ rate: options.messageRate, burst: options.messageBurst }),

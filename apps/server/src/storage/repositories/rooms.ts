@@ -19,6 +19,10 @@ export function createRoomsRepository(db: Kysely<Schema>) {
       const r = await db.updateTable("rooms").set(changes).where("id", "=", id).executeTakeFirst();
       return Number(r.numUpdatedRows) === 1;
     },
+    async deleteNonPersistent(): Promise<number> {
+      const r = await db.deleteFrom("rooms").where("persistent", "=", 0).executeTakeFirst();
+      return Number(r.numDeletedRows);
+    },
     async delete(id: string): Promise<boolean> {
       const r = await db.deleteFrom("rooms").where("id", "=", id).executeTakeFirst();
       return Number(r.numDeletedRows) === 1;
