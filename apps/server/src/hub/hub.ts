@@ -271,7 +271,11 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
         server.headersTimeout || hub.handshakeTimeoutMs,
         hub.handshakeTimeoutMs,
       );
-      server.requestTimeout = Math.max(server.requestTimeout, hub.handshakeTimeoutMs + 1000);
+      // Node wants headersTimeout below a non-zero requestTimeout; 0 (Fastify's default)
+      // means no whole-request limit, and stays so.
+      if (server.requestTimeout > 0) {
+        server.requestTimeout = Math.max(server.requestTimeout, hub.handshakeTimeoutMs + 1000);
+      }
       server.on("upgrade", onUpgrade);
     },
     /**
@@ -299,6 +303,10 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       const until = Date.now() + timeoutMs;
       while (connections.size > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
       for (const conn of connections) conn.ws.terminate();
+      // Let the close handlers of terminated sockets run (presence, stats) before the
+      // caller closes the stores they write to.
+      const settle = Date.now() + 1000;
+      while (connections.size > 0 && Date.now() < settle) await new Promise((r) => setTimeout(r, 10));
       wss.close();
     },
   };
