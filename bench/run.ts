@@ -1,0 +1,40 @@
+/**
+ * `npm run bench -- <name> [options]`: the benchmarks in bench/.
+ *
+ *   relay [--quick] [--only=bare|warren] [--no-write]
+ *       warren's WebSocket relay against a bare `ws` relay (bench/README.md)
+ */
+import { runRelay } from "./relay/main.js";
+
+const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
+  relay: runRelay,
+};
+
+const USAGE = `usage: npm run bench -- <benchmark> [options]
+
+benchmarks:
+  relay [--quick] [--only=bare|warren] [--no-write]
+      warren's WebSocket relay against a bare ws relay: throughput, CPU per message,
+      latency at 20k msg/s, CPU per connection, memory per idle connection, heartbeat cost.
+      --quick      smaller counts and shorter windows (about a minute)
+      --only=NAME  run one server only (no ratios, nothing written)
+      --no-write   print the table, write nothing to bench/results/
+`;
+
+const [name, ...args] = process.argv.slice(2);
+const bench = name === undefined ? undefined : BENCHMARKS[name];
+if (!bench) {
+  process.stderr.write(name === undefined ? USAGE : `unknown benchmark ${JSON.stringify(name)}\n\n${USAGE}`);
+  process.exit(1);
+}
+// Ctrl-C or SIGTERM: exit, which stops the servers under test (bench/relay/servers.ts).
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => process.exit(130));
+try {
+  await bench(args);
+  process.exit(0);
+} catch (err) {
+  process.stderr.write(
+    `bench ${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+}
