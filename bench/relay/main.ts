@@ -11,6 +11,7 @@
  * says what each figure means.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -28,11 +29,13 @@ import type {
 } from "./messages.js";
 import {
   cpuSeconds,
+  cpuSplit,
   describeCode,
   describeMachine,
   machineBusySeconds,
   mainThreadCpuSeconds,
   rssBytes,
+  syscalls,
 } from "./proc.js";
 import { compare, contextTable, fmt, log, table } from "./report.js";
 import {
@@ -230,6 +233,10 @@ interface Clocks {
   server: number;
   serverMain: number;
   machine: number;
+  reads: number;
+  writes: number;
+  /** the server's kernel time (stime), seconds */
+  serverSystem: number;
 }
 
 function clocks(server: ServerProcess): Clocks {
@@ -238,6 +245,8 @@ function clocks(server: ServerProcess): Clocks {
     server: cpuSeconds(server.pid),
     serverMain: mainThreadCpuSeconds(server.pid),
     machine: machineBusySeconds(),
+    ...syscalls(server.pid),
+    serverSystem: cpuSplit(server.pid).system,
   };
 }
 
@@ -249,6 +258,11 @@ interface ThroughputRound {
   errors: number;
   server_cpu_s: number;
   server_main_thread_cpu_s: number;
+  /** the server's read and write system calls in the window */
+  server_reads: number;
+  server_writes: number;
+  /** of server_cpu_s, the time in the kernel */
+  server_system_cpu_s: number;
   load_cpu_s: number;
   machine_cpu_s: number;
   /** cores used by everything else during the window */
@@ -266,6 +280,11 @@ export interface ThroughputResult {
   server_main_thread_cores: number;
   /** relayed messages per second of the main thread's CPU time: the rate with a core of its own */
   messages_per_main_thread_second: number;
+  /** system calls per relayed message: a write per frame unless writes coalesce */
+  server_reads_per_message: number;
+  server_writes_per_message: number;
+  /** of server_cpu_us_per_message, the part spent in the kernel (mostly the loopback writes) */
+  server_system_cpu_us_per_message: number;
   load_cores: number;
   /** CPU used by everything else on the machine during the windows used (other users, kernel) */
   other_cores: number;
@@ -383,6 +402,9 @@ async function throughputRound(
     errors: delta((s) => s.errors),
     server_cpu_s: c1.server - c0.server,
     server_main_thread_cpu_s: c1.serverMain - c0.serverMain,
+    server_reads: c1.reads - c0.reads,
+    server_writes: c1.writes - c0.writes,
+    server_system_cpu_s: c1.serverSystem - c0.serverSystem,
     load_cpu_s: loadCpu,
     machine_cpu_s: c1.machine - c0.machine,
     other_cores: (c1.machine - c0.machine - (c1.server - c0.server) - loadCpu) / seconds,
@@ -411,6 +433,10 @@ function summariseThroughput(windows: Measured[], cfg: Config): ThroughputResult
     server_cores: t((r) => r.server_cpu_s) / seconds,
     server_main_thread_cores: t((r) => r.server_main_thread_cpu_s) / seconds,
     messages_per_main_thread_second: relayed / t((r) => r.server_main_thread_cpu_s),
+    server_reads_per_message: t((r) => r.server_reads) / relayed,
+    server_writes_per_message: t((r) => r.server_writes) / relayed,
+    server_system_cpu_us_per_message:
+      relayed > 0 ? (t((r) => r.server_system_cpu_s) / relayed) * 1e6 : Number.NaN,
     load_cores: t((r) => r.load_cpu_s) / seconds,
     other_cores: (t((r) => r.machine_cpu_s) - t((r) => r.server_cpu_s) - t((r) => r.load_cpu_s)) / seconds,
     contended: rounds.some((r) => r.other_cores >= cfg.quietCores),
@@ -585,7 +611,7 @@ async function benchPairs(
         throughputRound(mode, server(mode), loads, cfg, cfg.throughputRoundWarmupMs, cfg.throughputRoundMs),
       (mode, r) =>
         log(
-          `    ${mode.padEnd(6)} ${fmt(r.relayed / r.seconds, 0).padStart(7)} msg/s  ${fmt((r.server_cpu_s / r.relayed) * 1e6, 2)} µs/msg  server ${fmt(r.server_cpu_s / r.seconds, 2)} (main ${fmt(r.server_main_thread_cpu_s / r.seconds, 2)}) load ${fmt(r.load_cpu_s / r.seconds, 2)} else ${fmt(r.other_cores, 2)} cores`,
+          `    ${mode.padEnd(6)} ${fmt(r.relayed / r.seconds, 0).padStart(7)} msg/s  ${fmt((r.server_cpu_s / r.relayed) * 1e6, 2)} µs/msg (kernel ${fmt((r.server_system_cpu_s / r.relayed) * 1e6, 2)})  server ${fmt(r.server_cpu_s / r.seconds, 2)} (main ${fmt(r.server_main_thread_cpu_s / r.seconds, 2)}) load ${fmt(r.load_cpu_s / r.seconds, 2)} else ${fmt(r.other_cores, 2)} cores  syscalls/msg r ${fmt(r.server_reads / r.relayed, 2)} w ${fmt(r.server_writes / r.relayed, 2)}`,
         ),
     );
     for (const mode of modes) slot(results, mode).throughput = summariseThroughput(tWindows[mode] ?? [], cfg);
@@ -725,10 +751,15 @@ async function run(cfg: Config, modes: Mode[]): Promise<Results> {
       running.push(s);
       servers.bare = s;
       const url = `ws://${HOST}:${s.port}/`;
+      // The same frames on the wire as warren's: user ids and devices are UUIDs there
+      // (a device id defaults to a UUIDv7), so they are here too.
+      const ids = Array.from({ length: 2 * cfg.pairs }, (_, i) => pairUsers[i]?.id ?? randomUUID());
+      const id = (i: number) => ids[i] as string;
+      const client = (i: number) => `${url}?id=${id(i)}&device=${randomUUID()}`;
       specs.bare = Array.from({ length: cfg.pairs }, (_, i) => ({
-        sender: { url: `${url}?id=s${i}`, localAddress: source(2 * i, cfg) },
-        receiver: { url: `${url}?id=r${i}`, localAddress: source(2 * i + 1, cfg) },
-        to: `r${i}`,
+        sender: { url: client(2 * i), localAddress: source(2 * i, cfg) },
+        receiver: { url: client(2 * i + 1), localAddress: source(2 * i + 1, cfg) },
+        to: id(2 * i + 1),
       }));
     }
     if (modes.includes("warren")) {

@@ -19,13 +19,28 @@ export function clockTicks(): number {
 
 /** utime + stime of every thread of `pid`, in seconds. */
 export function cpuSeconds(pid: number): number {
+  const { user, system } = cpuSplit(pid);
+  return user + system;
+}
+
+/** utime and stime (user space and kernel) of every thread of `pid`, in seconds. */
+export function cpuSplit(pid: number): { user: number; system: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   // The command name may hold spaces and parentheses: fields start after the last ")".
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   // fields[0] is field 3 (state); utime is field 14, stime field 15.
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
-  return (utime + stime) / clockTicks();
+  return { user: utime / clockTicks(), system: stime / clockTicks() };
+}
+
+/** Read and write system calls made so far by every thread of `pid` (/proc/<pid>/io). */
+export function syscalls(pid: number): { reads: number; writes: number } {
+  const io = readFileSync(`/proc/${pid}/io`, "utf8");
+  return {
+    reads: Number(/^syscr:\s+(\d+)/m.exec(io)?.[1] ?? Number.NaN),
+    writes: Number(/^syscw:\s+(\d+)/m.exec(io)?.[1] ?? Number.NaN),
+  };
 }
 
 /** VmRSS of `pid`, in bytes. */

@@ -2,10 +2,11 @@ import { CLOSE, ClientFrames, type ClientFrameType, ERRORS } from "@warren/proto
 import { Compile, type Validator } from "typebox/compile";
 import { type RawData, WebSocket } from "ws";
 import { AppError } from "../errors.js";
+import { isPromise, type Maybe } from "../maybe.js";
 import type { Metrics } from "../observability/metrics.js";
-import type { RateBuckets } from "../state/rate-buckets.js";
+import type { RateBuckets, TakeResult } from "../state/rate-buckets.js";
 import type { Connection } from "./connection.js";
-import type { Handlers } from "./handlers/index.js";
+import type { HandlerResult, Handlers } from "./handlers/index.js";
 import type { Outbox } from "./outbox.js";
 
 const VALIDATORS = new Map<string, Validator>(
@@ -60,38 +61,39 @@ export function createDispatch(o: DispatchOptions) {
     return sum > abuseLimit;
   };
 
-  const reply = async (conn: Connection, type: ClientFrameType, frame: { id?: string }) => {
-    const handler = o.handlers[type] as (c: Connection, f: unknown) => unknown;
-    const out = (await handler(conn, frame)) as { result?: unknown; frame?: { type: string } } | undefined;
+  /** A handler's refusal becomes the error frame; anything else is logged as internal. */
+  const fail = (conn: Connection, re: string | undefined, type: string, err: unknown): void => {
+    if (err instanceof AppError) {
+      // A wait (rate limits) travels as retry_after_ms, like the bucket's own refusals.
+      const details = err.details as { retry_after_ms?: number } | undefined;
+      const extra =
+        typeof details?.retry_after_ms === "number"
+          ? { retry_after_ms: details.retry_after_ms }
+          : details === undefined
+            ? {}
+            : { details };
+      o.outbox.error(conn, re, err.code, err.message, extra);
+      return;
+    }
+    o.log.warn({ err, type }, "frame handler failed");
+    o.outbox.error(conn, re, "internal_error");
+  };
+
+  const answer = (conn: Connection, frame: { id?: string }, out: HandlerResult): void => {
     if (!out) return;
     const re = frame.id === undefined ? {} : { re: frame.id };
-    if (out.frame) o.outbox.frame(conn, { ...out.frame, ...re });
+    if ("frame" in out) o.outbox.frame(conn, { ...out.frame, ...re });
     else o.outbox.frame(conn, { type: "result", ...re, result: out.result });
   };
 
-  return async function dispatch(conn: Connection, data: RawData, isBinary: boolean): Promise<void> {
-    // Frames still arriving after the server began closing this socket are dropped: they
-    // would act after the close, and count the close again in metrics.
-    if (conn.ws.readyState !== WebSocket.OPEN) return;
-    if (isBinary) {
-      o.metrics.closed("binary");
-      conn.ws.close(CLOSE.unsupported_data, "binary frames are not accepted: send JSON text");
-      return;
-    }
-    conn.missed = 0;
-    let frame: { type?: unknown; id?: unknown } | null = null;
-    let parsed = true;
-    try {
-      frame = JSON.parse(data.toString());
-    } catch {
-      parsed = false;
-    }
-    const isObject = frame !== null && typeof frame === "object" && !Array.isArray(frame);
-    const re = isObject && typeof frame?.id === "string" ? frame.id : undefined;
-    // Malformed frames cost a token too: otherwise they would be an unlimited way to
-    // make the server parse and answer, and never count as abuse.
-    const taken = o.buckets.take(conn.identity.userId);
-    const take = "then" in taken ? await taken : taken;
+  /** After the rate limit: validate, then run the handler (at once, or later if it waits). */
+  const handle = (
+    conn: Connection,
+    take: TakeResult,
+    frame: { type?: unknown; id?: unknown } | null,
+    parsed: boolean,
+    re: string | undefined,
+  ): Maybe<void> => {
     if (!take.ok) {
       o.metrics.rateLimited.inc();
       if (abusive(conn)) {
@@ -109,7 +111,7 @@ export function createDispatch(o: DispatchOptions) {
       o.outbox.error(conn, undefined, "invalid_json", "The frame is not valid JSON");
       return;
     }
-    if (!isObject || frame === null) {
+    if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {
       o.outbox.error(conn, undefined, "invalid_request", "A frame is a JSON object with a type");
       return;
     }
@@ -130,23 +132,54 @@ export function createDispatch(o: DispatchOptions) {
     if (!conn.valid) o.onValid(conn);
     o.metrics.received(type);
     o.onProcessed();
+    const handler = o.handlers[type as ClientFrameType] as (
+      c: Connection,
+      f: unknown,
+    ) => Maybe<HandlerResult>;
+    let out: Maybe<HandlerResult>;
     try {
-      await reply(conn, type as ClientFrameType, frame as { id?: string });
+      out = handler(conn, frame);
     } catch (err) {
-      if (err instanceof AppError) {
-        // A wait (rate limits) travels as retry_after_ms, like the bucket's own refusals.
-        const details = err.details as { retry_after_ms?: number } | undefined;
-        const extra =
-          typeof details?.retry_after_ms === "number"
-            ? { retry_after_ms: details.retry_after_ms }
-            : details === undefined
-              ? {}
-              : { details };
-        o.outbox.error(conn, re, err.code, err.message, extra);
-        return;
-      }
-      o.log.warn({ err, type }, "frame handler failed");
-      o.outbox.error(conn, re, "internal_error");
+      fail(conn, re, type, err);
+      return;
     }
+    if (!isPromise(out)) return answer(conn, frame as { id?: string }, out);
+    return out.then(
+      (result) => answer(conn, frame as { id?: string }, result),
+      (err) => fail(conn, re, type, err),
+    );
+  };
+
+  /**
+   * Handles one frame. Returns nothing when it is done at once (the common case on one
+   * instance), or a promise, which never rejects, when a store or handler had to wait.
+   */
+  return function dispatch(conn: Connection, data: RawData, isBinary: boolean): Maybe<void> {
+    // Frames still arriving after the server began closing this socket are dropped: they
+    // would act after the close, and count the close again in metrics.
+    if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (isBinary) {
+      o.metrics.closed("binary");
+      conn.ws.close(CLOSE.unsupported_data, "binary frames are not accepted: send JSON text");
+      return;
+    }
+    conn.missed = 0;
+    let frame: { type?: unknown; id?: unknown } | null = null;
+    let parsed = true;
+    try {
+      frame = JSON.parse(data.toString());
+    } catch {
+      parsed = false;
+    }
+    const re =
+      frame !== null && typeof frame === "object" && typeof frame.id === "string" ? frame.id : undefined;
+    // Malformed frames cost a token too: otherwise they would be an unlimited way to
+    // make the server parse and answer, and never count as abuse.
+    const taken = o.buckets.take(conn.identity.userId);
+    if (!isPromise(taken)) return handle(conn, taken, frame, parsed, re);
+    return taken.then(
+      (take) => handle(conn, take, frame, parsed, re),
+      (err) => fail(conn, re, "rate_limit", err),
+    );
   };
 }

@@ -107,12 +107,14 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
 
   /**
    * A socket's frames are handled one at a time, in the order sent: a client may send
-   * room.join and then signal at once and rely on the join having happened. The common
-   * case (nothing in flight) runs at once, without a queue.
+   * room.join and then signal at once and rely on the join having happened. A frame
+   * handled at once (the common case) needs no queue; while one waits on a store, later
+   * frames wait in the socket's backlog.
    */
   const receive = (conn: Connection, data: RawData, isBinary: boolean) => {
     if (!conn.busy) {
-      void run(conn, data, isBinary);
+      const waiting = dispatch(conn, data, isBinary);
+      if (waiting) wait(conn, waiting);
       return;
     }
     conn.backlog ??= [];
@@ -123,18 +125,23 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     }
     conn.backlog.push([data, isBinary]);
   };
-  const run = async (conn: Connection, data: RawData, isBinary: boolean) => {
+  const wait = (conn: Connection, waiting: Promise<void>) => {
     conn.busy = true;
-    try {
-      await dispatch(conn, data, isBinary);
-    } finally {
-      const next = conn.backlog?.shift();
-      if (next) void run(conn, next[0] as RawData, next[1]);
-      else {
-        conn.busy = false;
-        conn.backlog = undefined;
-      }
+    waiting.then(
+      () => drain(conn),
+      (err) => {
+        log.warn({ err }, "frame handling failed");
+        drain(conn);
+      },
+    );
+  };
+  const drain = (conn: Connection) => {
+    conn.busy = false;
+    for (let next = conn.backlog?.shift(); next; next = conn.backlog?.shift()) {
+      const waiting = dispatch(conn, next[0] as RawData, next[1]);
+      if (waiting) return wait(conn, waiting);
     }
+    conn.backlog = undefined;
   };
 
   const opened = (ws: WebSocket, identity: Identity) => {

@@ -1,9 +1,7 @@
-import { RELAY_TYPES } from "@warren/protocol";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /**
- * Prometheus metrics (GET /metrics). The signaling_* names are seed 002's. Label
- * children for known frame types are made once, so counting costs no lookup.
+ * Prometheus metrics (GET /metrics). The signaling_* names are seed 002's.
  */
 export function createMetrics() {
   const registry = new Registry();
@@ -23,17 +21,28 @@ export function createMetrics() {
     help: "WebSocket connections open on this instance",
     registers: [registry],
   });
-  const received = new Counter({
+  // Counted per frame on the hot path: plain numbers here, handed to prom-client at
+  // scrape time (its labelled inc() hashes the label set on every call).
+  const receivedCounts = new Map<string, number>();
+  const sentCounts = new Map<string, number>();
+  const flushInto = (counts: Map<string, number>) =>
+    function (this: Counter) {
+      for (const [type, n] of counts) if (n > 0) this.labels(type).inc(n);
+      counts.clear();
+    };
+  new Counter({
     name: "signaling_messages_received_total",
     help: "Frames received from clients, by type",
     labelNames: ["type"],
     registers: [registry],
+    collect: flushInto(receivedCounts),
   });
-  const sent = new Counter({
+  new Counter({
     name: "signaling_messages_sent_total",
     help: "Frames sent to clients, by type",
     labelNames: ["type"],
     registers: [registry],
+    collect: flushInto(sentCounts),
   });
   const rateLimited = new Counter({
     name: "signaling_rate_limit_exceeded_total",
@@ -82,21 +91,6 @@ export function createMetrics() {
     registers: [registry],
   });
 
-  const receivedBy = new Map<string, Counter.Internal>();
-  const sentBy = new Map<string, Counter.Internal>();
-  const child = (map: Map<string, Counter.Internal>, counter: Counter, type: string) => {
-    let c = map.get(type);
-    if (!c) {
-      c = counter.labels(type);
-      map.set(type, c);
-    }
-    return c;
-  };
-  for (const t of RELAY_TYPES) {
-    child(receivedBy, received, t);
-    child(sentBy, sent, t);
-  }
-
   return {
     registry,
     activeConnections,
@@ -109,8 +103,12 @@ export function createMetrics() {
     httpRequests,
     httpDuration,
     /** type must be a known frame type (validated), so the label set stays small */
-    received: (type: string) => child(receivedBy, received, type).inc(),
-    sent: (type: string, n = 1) => child(sentBy, sent, type).inc(n),
+    received: (type: string) => {
+      receivedCounts.set(type, (receivedCounts.get(type) ?? 0) + 1);
+    },
+    sent: (type: string, n = 1) => {
+      sentCounts.set(type, (sentCounts.get(type) ?? 0) + n);
+    },
     closed: (
       reason:
         | "slow_client"

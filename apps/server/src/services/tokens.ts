@@ -15,6 +15,11 @@ export interface AccessClaims {
 /** Short-lived access JWTs, HS256 with the server's secret (jose). */
 export function createTokenSigner(secret: Uint8Array, ttlMs: number) {
   const ttlSeconds = Math.max(1, Math.round(ttlMs / 1000));
+  // Imported once: given raw bytes, jose imports the HMAC key again on every call.
+  const key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+    "verify",
+  ]);
   return {
     ttlSeconds,
     async sign(userId: string, sessionId: string): Promise<{ token: string; expiresAt: Date }> {
@@ -26,13 +31,13 @@ export function createTokenSigner(secret: Uint8Array, ttlMs: number) {
         .setJti(uuidv7())
         .setIssuedAt(iat)
         .setExpirationTime(exp)
-        .sign(secret);
+        .sign(await key);
       return { token, expiresAt: new Date(exp * 1000) };
     },
     /** Verifies signature, algorithm (HS256 only: never "none"), expiry and claim shapes. */
     async verify(token: string): Promise<AccessClaims> {
       try {
-        const { payload } = await jwtVerify(token, secret, { algorithms: ["HS256"] });
+        const { payload } = await jwtVerify(token, await key, { algorithms: ["HS256"] });
         if (
           payload.typ !== "access" ||
           typeof payload.sub !== "string" ||

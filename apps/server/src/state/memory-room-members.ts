@@ -37,7 +37,7 @@ export function createMemoryRoomMembers(): RoomMembers {
     members: async (room) => [...(byRoom.get(room) ?? [])],
     isMember: async (room, user) => byRoom.get(room)?.has(user) ?? false,
     roomsOf: async (user) => [...(byUser.get(user) ?? [])],
-    async shareRoom(a, b) {
+    shareRoom(a, b) {
       const ra = byUser.get(a);
       const rb = byUser.get(b);
       if (!ra || !rb) return false;

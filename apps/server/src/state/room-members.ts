@@ -1,3 +1,5 @@
+import type { Maybe } from "../maybe.js";
+
 /**
  * Live room membership, shared by every instance (memory now; Redis when the hub
  * spans processes). Room metadata lives in the database; who is in a room right now
@@ -14,7 +16,7 @@ export interface RoomMembers {
   isMember(room: string, user: string): Promise<boolean>;
   roomsOf(user: string): Promise<string[]>;
   /** True when the two users are both members of at least one room (the relay rule). */
-  shareRoom(a: string, b: string): Promise<boolean>;
+  shareRoom(a: string, b: string): Maybe<boolean>;
   /** Empties a room; returns who was in it. */
   clear(room: string): Promise<string[]>;
 }

@@ -1,6 +1,7 @@
 import type { ClientFrame, RelayType } from "@warren/protocol";
 import { topics } from "../../bus/topics.js";
 import { AppError } from "../../errors.js";
+import { isPromise } from "../../maybe.js";
 import { mayContact } from "../../policy/policy.js";
 import type { Connection } from "../connection.js";
 import type { HandlerDeps, HandlerResult } from "./index.js";
@@ -12,14 +13,18 @@ const DELIVERED: HandlerResult = { result: { delivered: true } };
  * device of the user named in "to" (or the one in "to_device"), stamped with the
  * sender. The payload is passed on as it came: the server never looks inside.
  * A stranger, an unknown user and an offline user all answer peer_unavailable.
+ *
+ * Synchronous while the stores answer at once (one instance): this is the hot path.
  */
 export function relayHandler({ bus, state }: HandlerDeps) {
-  return async (conn: Connection, f: ClientFrame<RelayType>): Promise<HandlerResult> => {
+  const answer = (f: ClientFrame<RelayType>, receivers: number): HandlerResult => {
+    // The bus counts the instances holding a socket on the topic: none means offline.
+    if (receivers === 0) throw new AppError("peer_unavailable");
+    return f.id === undefined ? undefined : DELIVERED;
+  };
+
+  const send = (conn: Connection, f: ClientFrame<RelayType>) => {
     const from = conn.identity;
-    const sameUser = f.to === from.userId;
-    if (!mayContact({ sameUser, shareRoom: !sameUser && (await state.rooms.shareRoom(from.userId, f.to)) })) {
-      throw new AppError("peer_unavailable");
-    }
     const frame = JSON.stringify({
       type: f.type,
       from: from.userId,
@@ -27,9 +32,19 @@ export function relayHandler({ bus, state }: HandlerDeps) {
       payload: f.payload,
     });
     const topic = f.to_device ? topics.device(f.to, f.to_device) : topics.user(f.to);
-    // The bus counts the instances holding a socket on the topic: none means offline.
-    const receivers = await bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id });
-    if (receivers === 0) throw new AppError("peer_unavailable");
-    return f.id === undefined ? undefined : DELIVERED;
+    const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id });
+    return isPromise(receivers) ? receivers.then((n) => answer(f, n)) : answer(f, receivers);
+  };
+
+  const allowed = (conn: Connection, f: ClientFrame<RelayType>, shareRoom: boolean) => {
+    if (!mayContact({ sameUser: false, shareRoom })) throw new AppError("peer_unavailable");
+    return send(conn, f);
+  };
+
+  return (conn: Connection, f: ClientFrame<RelayType>) => {
+    const from = conn.identity.userId;
+    if (f.to === from && mayContact({ sameUser: true, shareRoom: false })) return send(conn, f);
+    const shared = state.rooms.shareRoom(from, f.to);
+    return isPromise(shared) ? shared.then((ok) => allowed(conn, f, ok)) : allowed(conn, f, shared);
   };
 }
