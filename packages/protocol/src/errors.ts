@@ -26,8 +26,9 @@ export const ERRORS = {
   refresh_reused: { status: 401, message: "The refresh token was already used; the session is revoked" },
   // authorization
   forbidden: { status: 403, message: "You may not do that" },
-  invalid_password: { status: 403, message: "Wrong room password" },
-  banned: { status: 403, message: "You may not join this room for now" },
+  invalid_password: { status: 403, message: "Wrong password" },
+  banned: { status: 403, message: "You are banned here for now" },
+  invalid_invite: { status: 404, message: "The invite code is unknown, expired, used up or revoked" },
   peer_unavailable: { status: 404, message: "That peer is not available" },
   // conflicts
   username_taken: { status: 409, message: "That username is taken" },
@@ -38,6 +39,12 @@ export const ERRORS = {
   totp_not_started: { status: 409, message: "Start two-factor setup first (POST /v1/auth/totp)" },
   last_credential: { status: 409, message: "This is the account's last way to sign in" },
   room_full: { status: 409, message: "The room is full" },
+  already_member: { status: 409, message: "You are already a member" },
+  owner_must_transfer: { status: 409, message: "The owner must transfer ownership first" },
+  cidr_overlap: { status: 409, message: "The range overlaps another network of this community" },
+  cidr_conflict: { status: 409, message: "The range overlaps another network this device is in" },
+  network_full: { status: 409, message: "The network has no free address" },
+  address_taken: { status: 409, message: "That address is taken or reserved" },
   // limits and availability
   rate_limited: { status: 429, message: "Too many attempts; try again later" },
   internal_error: { status: 500, message: "Something went wrong on the server" },

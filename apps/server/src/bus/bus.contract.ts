@@ -67,6 +67,8 @@ export function busContract(name: string, make: () => Promise<Bus> | Bus, settle
         { kind: "frame", frame: '{"type":"x"}', type: "x", except: "c1" },
         { kind: "room.subscribe", room: "r", user: "u" },
         { kind: "room.unsubscribe", room: "r", user: "u" },
+        { kind: "topics.add", topics: ["tenant:t", "network:n"] },
+        { kind: "topics.remove", topics: ["network:n"] },
         { kind: "session.ended", session: "s" },
       ];
       for (const e of events) await b.publish("t:4", e);

@@ -10,6 +10,13 @@ export type BusEvent =
   | { kind: "room.subscribe"; room: string; user: string }
   /** the user's sockets leave a room topic (left, kicked, room deleted) */
   | { kind: "room.unsubscribe"; room: string; user: string }
+  /**
+   * published on a user's topic: their sockets join these topics (a community or
+   * network they joined: tenant:<id>, network:<id>)
+   */
+  | { kind: "topics.add"; topics: string[] }
+  /** published on a user's topic: their sockets leave these topics (left, kicked, banned) */
+  | { kind: "topics.remove"; topics: string[] }
   /** close the sockets of one sign-in session (logout, revocation) */
   | { kind: "session.ended"; session: string };
 

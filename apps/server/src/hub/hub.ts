@@ -72,6 +72,12 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       case "room.unsubscribe":
         for (const conn of [...sockets]) local.remove(topics.room(event.room), conn);
         return;
+      case "topics.add":
+        for (const conn of [...sockets]) for (const t of event.topics) local.add(t, conn);
+        return;
+      case "topics.remove":
+        for (const conn of [...sockets]) for (const t of event.topics) local.remove(t, conn);
+        return;
       case "session.ended":
         for (const conn of [...sockets]) {
           if (conn.identity.session !== event.session) continue;
@@ -90,6 +96,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       rooms: services.rooms,
       presence: services.presence,
       commands: services.commands,
+      scopes: services.scopes,
     }),
     buckets: services.state.messageBuckets,
     outbox,
@@ -151,8 +158,6 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     stats.connections_total += 1;
     stats.connections_active += 1;
     metrics.activeConnections.inc();
-    local.add(topics.user(identity.userId), conn);
-    local.add(topics.device(identity.userId, identity.device), conn);
     const welcome: WelcomeFrame = {
       type: "welcome",
       user: { id: identity.userId, username: identity.username },
@@ -167,7 +172,6 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       },
       protocol_version: PROTOCOL_VERSION,
     };
-    outbox.frame(conn, welcome as unknown as { type: string });
     ws.on("message", (data, isBinary) => receive(conn, data, isBinary));
     ws.on("pong", () => {
       conn.missed = 0;
@@ -177,6 +181,9 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") metrics.closed("too_big");
     });
     ws.on("close", () => void closed(conn));
+    // Frames that arrive before the socket is on its topics wait, in order: once the
+    // client has its welcome, it is in every room, community and network it belongs to.
+    conn.busy = true;
     void (async () => {
       // A reconnect within the grace period keeps the seats: back on every room topic.
       const timer = graceTimers.get(identity.userId);
@@ -184,8 +191,18 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
         clearTimeout(timer);
         graceTimers.delete(identity.userId);
       }
-      for (const room of await services.rooms.roomsOf(identity.userId)) local.add(topics.room(room), conn);
+      const scoped = await services.scopes.topicsOf(identity.userId).catch((err) => {
+        log.warn({ err }, "looking up a socket's topics failed");
+        return [] as string[];
+      });
+      if (!connections.has(conn)) return;
+      local.add(topics.user(identity.userId), conn);
+      local.add(topics.device(identity.userId, identity.device), conn);
+      for (const topic of scoped) local.add(topic, conn);
+      outbox.frame(conn, welcome as unknown as { type: string });
+      drain(conn);
       await services.presence.connected(identity.userId, identity.device);
+      await services.scopes.connected(identity.userId, identity.device);
     })().catch((err) => log.warn({ err }, "connection setup failed"));
   };
 
@@ -198,6 +215,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     local.removeAll(conn);
     const { userId, device } = conn.identity;
     try {
+      await services.scopes.disconnected(userId, device);
       const offline = await services.presence.disconnected(userId, device);
       if (!offline || closing) return;
       const timer = setTimeout(() => {

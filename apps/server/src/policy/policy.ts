@@ -23,11 +23,104 @@ export function mayInRoom(role: RoomRole, action: RoomAction): boolean {
 
 /**
  * Signaling, presence and direct contact between two users: allowed for the same user
- * (another of their devices) or users who share a scope. Rooms are the only scope
- * today; networks and communities (issue 4) will widen this here.
+ * (another of their devices) or users who share a scope: a room, a community or a
+ * network (issue 4). A fact left out was not looked up and counts as false.
  */
-export function mayContact(facts: { sameUser: boolean; shareRoom: boolean }): boolean {
-  return facts.sameUser || facts.shareRoom;
+export function mayContact(facts: {
+  sameUser: boolean;
+  shareRoom: boolean;
+  shareCommunity?: boolean;
+  shareNetwork?: boolean;
+}): boolean {
+  return facts.sameUser || facts.shareRoom || facts.shareCommunity === true || facts.shareNetwork === true;
+}
+
+/** Roles in a community (seed 004), lowest first. "none": not a member. */
+export const COMMUNITY_ROLES = ["member", "moderator", "admin", "owner"] as const;
+export type CommunityRole = (typeof COMMUNITY_ROLES)[number];
+
+export type CommunityAction =
+  | "view" // see the community, its members, networks and chat
+  | "update" // name, description, visibility, access, password
+  | "delete"
+  | "transfer_ownership"
+  | "invite" // create and list invites
+  | "revoke_invite"
+  | "kick"
+  | "ban"
+  | "unban"
+  | "change_role"
+  | "create_network"
+  | "update_network"
+  | "delete_network"
+  | "approve_join" // approve or deny network join requests
+  | "network_kick"
+  | "network_ban"
+  | "manage_addresses" // reserve addresses, pin a device to an address
+  | "post_message"
+  | "delete_any_message"
+  | "read_audit";
+
+/** The lowest role that may take each action. The whole of community authorization. */
+const COMMUNITY_TABLE: Record<CommunityAction, CommunityRole> = {
+  view: "member",
+  post_message: "member",
+  invite: "moderator",
+  kick: "moderator",
+  ban: "moderator",
+  unban: "moderator",
+  approve_join: "moderator",
+  network_kick: "moderator",
+  network_ban: "moderator",
+  delete_any_message: "moderator",
+  revoke_invite: "moderator",
+  update: "admin",
+  change_role: "admin",
+  create_network: "admin",
+  update_network: "admin",
+  delete_network: "admin",
+  manage_addresses: "admin",
+  read_audit: "admin",
+  delete: "owner",
+  transfer_ownership: "owner",
+};
+
+export const COMMUNITY_ACTIONS = Object.keys(COMMUNITY_TABLE) as CommunityAction[];
+
+export function rank(role: CommunityRole | "none"): number {
+  return role === "none" ? -1 : COMMUNITY_ROLES.indexOf(role);
+}
+
+/** May someone with `role` take `action` in the community? */
+export function mayInCommunity(role: CommunityRole | "none", action: CommunityAction): boolean {
+  return rank(role) >= rank(COMMUNITY_TABLE[action]);
+}
+
+/**
+ * Actions on another member (kick, ban, change_role, network_kick, network_ban): the
+ * actor must be allowed the action and rank strictly above the target, so nobody acts
+ * on their equal or better and the owner can never be kicked or banned. A role change
+ * also may not grant a role above the actor's own; only the owner hands over
+ * ownership, through transfer_ownership, never through change_role.
+ */
+export function mayActOnMember(
+  actor: CommunityRole | "none",
+  target: CommunityRole | "none",
+  action: "kick" | "ban" | "unban" | "change_role" | "network_kick" | "network_ban",
+  newRole?: CommunityRole,
+): boolean {
+  if (!mayInCommunity(actor, action)) return false;
+  if (rank(target) >= rank(actor)) return false;
+  if (action === "change_role") {
+    if (newRole === undefined || newRole === "owner") return false;
+    if (rank(newRole) > rank(actor)) return false;
+  }
+  return true;
+}
+
+/** May a member of `role` see or join a network that requires `required`? */
+export function meetsRole(role: CommunityRole | "none", required: CommunityRole): boolean {
+  return rank(role) >= rank(required);
 }
 
 /** Server commands marked admin run only for users named in ADMIN_USERS. */

@@ -11,6 +11,7 @@ import { registerBuiltinCommands } from "./builtin-commands.js";
 import { createCommands } from "./commands.js";
 import { createPresence } from "./presence.js";
 import { createRooms } from "./rooms.js";
+import { createScopes } from "./scopes.js";
 import { createSessions } from "./sessions.js";
 import { createSignIn } from "./sign-in.js";
 import { createTokenSigner } from "./tokens.js";
@@ -55,9 +56,23 @@ export function createServices({ database, config, signingSecret, bus, state, re
   });
   const rooms = createRooms(repos, state, bus, roomPasswordGuard, config.hub);
   const presence = createPresence(state, bus);
+  const scopes = createScopes(repos.memberships, state);
   const commands = createCommands();
   registerBuiltinCommands(commands, { presence, startedAt: Date.now() });
-  return { database, repos, audit, sessions, totp, accounts, signIn, state, rooms, presence, commands };
+  return {
+    database,
+    repos,
+    audit,
+    sessions,
+    totp,
+    accounts,
+    signIn,
+    state,
+    rooms,
+    presence,
+    commands,
+    scopes,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -95,6 +95,135 @@ export interface RoomBansTable {
   by_id: string;
 }
 
+export type TenantRole = "owner" | "admin" | "moderator" | "member";
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  /** lower-cased name, for search */
+  name_key: string;
+  description: string;
+  visibility: "public" | "private";
+  access: "open" | "password" | "invite_only";
+  password_hash: string | null;
+  owner_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TenantMembersTable {
+  tenant_id: string;
+  user_id: string;
+  role: TenantRole;
+  joined_at: string;
+}
+
+/** A ban of a community (tenant_bans) or of one network (network_bans); until NULL: for good. */
+export interface TenantBansTable {
+  tenant_id: string;
+  user_id: string;
+  reason: string | null;
+  until: string | null;
+  by_id: string;
+  created_at: string;
+}
+
+export interface NetworksTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  description: string;
+  cidr: string;
+  visibility: "public" | "private";
+  join_policy: "open" | "invite" | "approval";
+  required_role: TenantRole;
+  /** how a joining device gets its address: lowest free, or random free */
+  allocation: "sequential" | "random";
+  created_at: string;
+  updated_at: string;
+}
+
+export interface NetworkMembersTable {
+  network_id: string;
+  user_id: string;
+  status: "active" | "pending";
+  joined_at: string;
+}
+
+export interface NetworkBansTable {
+  network_id: string;
+  user_id: string;
+  reason: string | null;
+  until: string | null;
+  by_id: string;
+  created_at: string;
+}
+
+export interface InvitesTable {
+  id: string;
+  code: string;
+  tenant_id: string;
+  /** an invite to one network also joins its community */
+  network_id: string | null;
+  /** the role the invite gives; NULL: member */
+  role: TenantRole | null;
+  max_uses: number | null;
+  uses: number;
+  expires_at: string | null;
+  revoked_at: string | null;
+  created_by: string;
+  created_at: string;
+}
+
+export interface DevicesTable {
+  id: string;
+  user_id: string;
+  name: string;
+  platform: "linux" | "macos" | "windows" | "ios" | "android" | "other";
+  /** WireGuard public key, base64; the private key never reaches the server */
+  public_key: string;
+  last_seen: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PeersTable {
+  id: string;
+  network_id: string;
+  device_id: string;
+  user_id: string;
+  /** dotted IPv4 */
+  address: string;
+  /** the same address as an integer (unique per network) */
+  address_num: number | string | bigint;
+  /** where the device can be reached, "host:port" */
+  endpoint: string | null;
+  last_seen: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AddressReservationsTable {
+  network_id: string;
+  address_num: number | string | bigint;
+  address: string;
+  note: string | null;
+  by_id: string;
+  created_at: string;
+}
+
+export interface ChatMessagesTable {
+  id: string;
+  tenant_id: string;
+  /** NULL: the community's channel */
+  network_id: string | null;
+  /** NULL once the author deleted their account */
+  user_id: string | null;
+  body: string;
+  created_at: string;
+  edited_at: string | null;
+}
+
 export interface Schema {
   users: UsersTable;
   user_keys: UserKeysTable;
@@ -105,4 +234,15 @@ export interface Schema {
   audit_events: AuditEventsTable;
   rooms: RoomsTable;
   room_bans: RoomBansTable;
+  tenants: TenantsTable;
+  tenant_members: TenantMembersTable;
+  tenant_bans: TenantBansTable;
+  networks: NetworksTable;
+  network_members: NetworkMembersTable;
+  network_bans: NetworkBansTable;
+  invites: InvitesTable;
+  devices: DevicesTable;
+  peers: PeersTable;
+  address_reservations: AddressReservationsTable;
+  chat_messages: ChatMessagesTable;
 }

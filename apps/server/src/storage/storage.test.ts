@@ -23,13 +23,24 @@ for (const backend of backends()) {
         expect(await migrate(database.db)).toEqual([]);
         expect(await describeSchema(database.db, database.dialect)).toEqual(before);
         expect(Object.keys(before.tables).sort()).toEqual([
+          "address_reservations",
           "audit_events",
           "auth_challenges",
+          "chat_messages",
+          "devices",
+          "invites",
+          "network_bans",
+          "network_members",
+          "networks",
+          "peers",
           "recovery_codes",
           "refresh_tokens",
           "room_bans",
           "rooms",
           "sessions",
+          "tenant_bans",
+          "tenant_members",
+          "tenants",
           "user_keys",
           "users",
         ]);

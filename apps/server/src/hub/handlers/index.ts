@@ -3,6 +3,7 @@ import type { Bus } from "../../bus/bus.js";
 import type { Commands } from "../../services/commands.js";
 import type { Presence } from "../../services/presence.js";
 import type { Rooms } from "../../services/rooms.js";
+import type { Scopes } from "../../services/scopes.js";
 import type { SharedState } from "../../state/index.js";
 import type { Connection } from "../connection.js";
 import { relayHandler } from "./relay.js";
@@ -14,6 +15,7 @@ export interface HandlerDeps {
   rooms: Rooms;
   presence: Presence;
   commands: Commands;
+  scopes: Scopes;
 }
 
 /**

@@ -16,7 +16,7 @@ const DELIVERED: HandlerResult = { result: { delivered: true } };
  *
  * Synchronous while the stores answer at once (one instance): this is the hot path.
  */
-export function relayHandler({ bus, state }: HandlerDeps) {
+export function relayHandler({ bus, state, scopes }: HandlerDeps) {
   const answer = (f: ClientFrame<RelayType>, receivers: number): HandlerResult => {
     // The bus counts the instances holding a socket on the topic: none means offline.
     if (receivers === 0) throw new AppError("peer_unavailable");
@@ -36,9 +36,13 @@ export function relayHandler({ bus, state }: HandlerDeps) {
     return isPromise(receivers) ? receivers.then((n) => answer(f, n)) : answer(f, receivers);
   };
 
+  /** Without a shared room, a shared community or network (issue 4) allows it too. */
   const allowed = (conn: Connection, f: ClientFrame<RelayType>, shareRoom: boolean) => {
-    if (!mayContact({ sameUser: false, shareRoom })) throw new AppError("peer_unavailable");
-    return send(conn, f);
+    if (mayContact({ sameUser: false, shareRoom })) return send(conn, f);
+    return scopes.shared(conn.identity.userId, f.to).then((facts) => {
+      if (!mayContact({ sameUser: false, shareRoom, ...facts })) throw new AppError("peer_unavailable");
+      return send(conn, f);
+    });
   };
 
   return (conn: Connection, f: ClientFrame<RelayType>) => {

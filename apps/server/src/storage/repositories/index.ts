@@ -3,6 +3,7 @@ import type { Schema } from "../schema.js";
 import { createAuditRepository } from "./audit.js";
 import { createChallengesRepository } from "./challenges.js";
 import { createKeysRepository } from "./keys.js";
+import { createMembershipsRepository } from "./memberships.js";
 import { createRecoveryCodesRepository } from "./recovery-codes.js";
 import { createRoomsRepository } from "./rooms.js";
 import { createSessionsRepository } from "./sessions.js";
@@ -17,6 +18,7 @@ export function createRepositories(db: Kysely<Schema>) {
     recoveryCodes: createRecoveryCodesRepository(db),
     audit: createAuditRepository(db),
     rooms: createRoomsRepository(db),
+    memberships: createMembershipsRepository(db),
   };
 }
 
