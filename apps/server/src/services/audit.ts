@@ -15,12 +15,24 @@ export type AuditAction =
   | "totp.disable"
   | "totp.recovery_used"
   | "key.add"
-  | "key.delete";
+  | "key.delete"
+  // communities and networks (issue 4): tenant.create, member.kick, network.create, …
+  | `tenant.${string}`
+  | `member.${string}`
+  | `invite.${string}`
+  | `network.${string}`
+  | `address.${string}`
+  | `device.${string}`
+  | `peer.${string}`
+  | `chat.${string}`
+  | `account.${string}`;
 
 export interface AuditEntry {
   actorId?: string | null | undefined;
   target?: string | null | undefined;
   details?: Record<string, unknown>;
+  /** the community the event belongs to: it shows in that community's audit log */
+  tenantId?: string | null | undefined;
 }
 
 /** Writes audit events; the client address is kept only with AUDIT_CLIENT_IP=true. */
@@ -35,6 +47,7 @@ export function createAudit(repo: AuditRepository, options: { recordIp: boolean 
         ip: options.recordIp ? (ctx?.ip ?? null) : null,
         details: entry.details ? JSON.stringify(entry.details) : null,
         created_at: nowIso(),
+        tenant_id: entry.tenantId ?? null,
       });
     },
   };

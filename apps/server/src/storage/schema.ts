@@ -73,6 +73,8 @@ export interface AuditEventsTable {
   ip: string | null;
   details: string | null;
   created_at: string;
+  /** the community the event belongs to, if any (issue 4) */
+  tenant_id: string | null;
 }
 
 export interface RoomsTable {

@@ -163,9 +163,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(["tenant_id", "network_id", "id"])
     .execute();
   await db.schema.createIndex("chat_messages_user_index").on("chat_messages").column("user_id").execute();
+
+  // A community's audit log (GET /v1/tenants/:id/audit) filters on this.
+  await db.schema.alterTable("audit_events").addColumn("tenant_id", "text").execute();
+  await db.schema
+    .createIndex("audit_events_tenant_index")
+    .on("audit_events")
+    .columns(["tenant_id", "created_at"])
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex("audit_events_tenant_index").ifExists().execute();
+  await db.schema.alterTable("audit_events").dropColumn("tenant_id").execute();
   for (const table of [
     "chat_messages",
     "address_reservations",

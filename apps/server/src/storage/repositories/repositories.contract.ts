@@ -183,6 +183,7 @@ export function repositoryContract(
           actor_id: actor,
           action,
           target: null,
+          tenant_id: null,
           ip: null,
           details: null,
           created_at: now(),
