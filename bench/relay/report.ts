@@ -1,6 +1,13 @@
 // Formatting of the relay benchmark's results: tables and ratios (split from main.ts).
-import type { IdleResult, LatencyResult, Results, ServerResults, ThroughputResult } from "./main.js";
-import { median, TARGETS } from "./main.js";
+import { TARGETS } from "./config.js";
+import {
+  type IdleResult,
+  type LatencyResult,
+  median,
+  type Results,
+  type ServerResults,
+  type ThroughputResult,
+} from "./results.js";
 
 export function fmt(n: number, digits: number): string {
   if (!Number.isFinite(n)) return "n/a";
