@@ -36,8 +36,37 @@ function createSqlite(file: string): Database {
   raw.pragma("busy_timeout = 5000");
   raw.pragma("foreign_keys = ON");
   raw.pragma("synchronous = NORMAL");
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: raw }) });
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
   return finish(db, "sqlite");
+}
+
+/** How many distinct SQL texts keep their prepared statement. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query again; preparing costs more than running the small
+ * queries we make (a WebSocket accept makes several). Statements are kept by SQL text,
+ * least recently used dropped first. A statement still iterating (a streamed query)
+ * is busy and cannot be shared, so that case gets a fresh one.
+ */
+function cachingStatements(raw: BetterSqlite3.Database) {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => raw.close(),
+    prepare(text: string) {
+      const hit = cache.get(text);
+      if (hit && !hit.busy) {
+        cache.delete(text);
+        cache.set(text, hit);
+        return hit;
+      }
+      const stmt = raw.prepare(text);
+      if (hit) return stmt;
+      cache.set(text, stmt);
+      if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
+      return stmt;
+    },
+  };
 }
 
 function createPostgres(url: string, max: number): Database {
