@@ -9,12 +9,21 @@ import { registerErrorHandling } from "./plugins/errors.js";
 import { registerOpenApi } from "./plugins/openapi.js";
 import { registerSecurity } from "./plugins/security.js";
 import { registerValidation } from "./plugins/validation.js";
+import { auditRoutes } from "./routes/audit/index.js";
 import { challengeRoutes } from "./routes/auth/challenge.js";
 import { authRoutes } from "./routes/auth/index.js";
 import { keyRoutes } from "./routes/auth/keys.js";
 import { totpRoutes } from "./routes/auth/totp.js";
+import { chatRoutes } from "./routes/chat/index.js";
+import { deviceRoutes } from "./routes/devices/index.js";
 import { healthRoutes } from "./routes/health/index.js";
+import { meRoutes } from "./routes/me/index.js";
+import { addressRoutes } from "./routes/networks/addresses.js";
+import { networkRoutes } from "./routes/networks/index.js";
+import { networkMemberRoutes } from "./routes/networks/members.js";
 import { observabilityRoutes, type StatsDocument } from "./routes/observability/index.js";
+import { peerRoutes } from "./routes/peers/index.js";
+import { tenantRoutes } from "./routes/tenants/index.js";
 import { userRoutes } from "./routes/users/index.js";
 import type { Services } from "./services/index.js";
 
@@ -83,6 +92,15 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
       await v1.register(totpRoutes, deps);
       await v1.register(keyRoutes, deps);
       await v1.register(userRoutes, deps);
+      await v1.register(networkRoutes, deps);
+      await v1.register(networkMemberRoutes, deps);
+      await v1.register(addressRoutes, deps);
+      await v1.register(deviceRoutes, deps);
+      await v1.register(peerRoutes, deps);
+      await v1.register(tenantRoutes, deps);
+      await v1.register(chatRoutes, deps);
+      await v1.register(auditRoutes, deps);
+      await v1.register(meRoutes, deps);
     },
     { prefix: API_PREFIX },
   );

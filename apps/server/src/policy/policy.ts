@@ -57,6 +57,8 @@ export type CommunityAction =
   | "network_kick"
   | "network_ban"
   | "manage_addresses" // reserve addresses, pin a device to an address
+  | "read_peers" // list a network's peers without being an active member of it
+  | "remove_peer" // take another member's device out of a network
   | "post_message"
   | "delete_any_message"
   | "read_audit";
@@ -80,6 +82,8 @@ const COMMUNITY_TABLE: Record<CommunityAction, CommunityRole> = {
   update_network: "admin",
   delete_network: "admin",
   manage_addresses: "admin",
+  read_peers: "admin",
+  remove_peer: "admin",
   read_audit: "admin",
   delete: "owner",
   transfer_ownership: "owner",
@@ -121,6 +125,35 @@ export function mayActOnMember(
 /** May a member of `role` see or join a network that requires `required`? */
 export function meetsRole(role: CommunityRole | "none", required: CommunityRole): boolean {
   return rank(role) >= rank(required);
+}
+
+/**
+ * Who sees a network at all (anyone else gets 404, like a random id): community
+ * members who belong to it (active or pending), admins and the owner, and, for a
+ * public network, every community member who meets its required role.
+ */
+export function mayViewNetwork(
+  role: CommunityRole | "none",
+  network: { visibility: "public" | "private"; required_role: CommunityRole },
+  status: "active" | "pending" | null,
+): boolean {
+  if (role === "none") return false;
+  if (status !== null || mayInCommunity(role, "update_network")) return true;
+  return network.visibility === "public" && meetsRole(role, network.required_role);
+}
+
+/**
+ * Who sees a network's peers (addresses, keys, endpoints): its active members, and
+ * admins and the owner of the community. Anyone else gets 404, like a random id.
+ */
+export function maySeePeers(role: CommunityRole | "none", status: "active" | "pending" | null): boolean {
+  if (role === "none") return false;
+  return status === "active" || mayInCommunity(role, "read_peers");
+}
+
+/** A device's owner may always take it out of a network; others need remove_peer. */
+export function mayRemovePeer(role: CommunityRole | "none", ownsDevice: boolean): boolean {
+  return ownsDevice || mayInCommunity(role, "remove_peer");
 }
 
 /** Server commands marked admin run only for users named in ADMIN_USERS. */

@@ -5,15 +5,26 @@ import type { SharedState } from "../state/index.js";
 import type { Database } from "../storage/create-database.js";
 import { createRepositories } from "../storage/repositories/index.js";
 import { createAccounts } from "./accounts.js";
+import { createAddresses } from "./addresses.js";
 import { createAudit } from "./audit.js";
+import { createAuditLog } from "./audit-log.js";
 import { createBruteForceGuard } from "./brute-force.js";
 import { registerBuiltinCommands } from "./builtin-commands.js";
+import { createChat } from "./chat.js";
 import { createCommands } from "./commands.js";
+import { createDataRights } from "./data-rights.js";
+import { createDevices } from "./devices.js";
+import { createInvites } from "./invites.js";
+import { createNetworkMembers } from "./network-members.js";
+import { createNetworks } from "./networks.js";
+import { createPeers } from "./peers.js";
 import { createPresence } from "./presence.js";
 import { createRooms } from "./rooms.js";
 import { createScopes } from "./scopes.js";
 import { createSessions } from "./sessions.js";
 import { createSignIn } from "./sign-in.js";
+import { createTenantMembers } from "./tenant-members.js";
+import { createTenants } from "./tenants.js";
 import { createTokenSigner } from "./tokens.js";
 import { createTotp } from "./totp.js";
 
@@ -59,6 +70,44 @@ export function createServices({ database, config, signingSecret, bus, state, re
   const scopes = createScopes(repos.memberships, state);
   const commands = createCommands();
   registerBuiltinCommands(commands, { presence, startedAt: Date.now() });
+  // Wrong community passwords count per user and community, like room passwords.
+  const tenantPasswordGuard = createBruteForceGuard({
+    perAccount: config.hub.roomPasswordMaxFailures,
+    perIp: Number.MAX_SAFE_INTEGER,
+    windowMs: config.loginFailureWindowMs,
+    redis,
+    prefix: "tenant-password",
+  });
+  const tenantDeps = { db: database.db, repos, bus, audit, passwordGuard: tenantPasswordGuard };
+  const tenants = createTenants(tenantDeps);
+  const invites = createInvites(tenantDeps);
+  const tenantMembers = createTenantMembers({ ...tenantDeps, invites });
+  const networkDeps = { db: database.db, dialect: database.dialect, repos, bus, audit, state };
+  const networks = createNetworks(networkDeps);
+  const networkMembers = createNetworkMembers(networkDeps);
+  const addresses = createAddresses(networkDeps);
+  const devices = createDevices({ db: database.db, repos, bus, audit, state });
+  const peers = createPeers({ repos, bus, audit, state });
+  // A hub socket opened with a registered device's id makes that device online in its networks.
+  scopes.listen({ connected: peers.connected, disconnected: peers.disconnected });
+  const chat = createChat(repos.chat, repos.users, bus, audit);
+  const auditLog = createAuditLog(repos.audit, repos.memberships);
+  // DELETE /v1/me checks the password: wrong guesses count like failed sign-ins.
+  const deletePasswordGuard = createBruteForceGuard({
+    perAccount: config.loginMaxFailures,
+    perIp: config.loginMaxFailuresPerIp,
+    windowMs: config.loginFailureWindowMs,
+    redis,
+    prefix: "delete-account",
+  });
+  const dataRights = createDataRights({
+    db: database.db,
+    repos,
+    bus,
+    audit,
+    rooms,
+    guard: deletePasswordGuard,
+  });
   return {
     database,
     repos,
@@ -72,6 +121,17 @@ export function createServices({ database, config, signingSecret, bus, state, re
     presence,
     commands,
     scopes,
+    chat,
+    auditLog,
+    dataRights,
+    tenants,
+    tenantMembers,
+    invites,
+    networks,
+    networkMembers,
+    addresses,
+    devices,
+    peers,
   };
 }
 

@@ -1,3 +1,5 @@
+import type { DeviceSockets } from "./device-sockets.js";
+import { createMemoryDeviceSockets } from "./memory-device-sockets.js";
 import { createMemoryPresence } from "./memory-presence.js";
 import { createMemoryRateBuckets } from "./memory-rate-buckets.js";
 import { createMemoryRoomMembers } from "./memory-room-members.js";
@@ -12,6 +14,8 @@ export interface SharedState {
   rooms: RoomMembers;
   presence: PresenceStore;
   messageBuckets: RateBuckets;
+  /** hub sockets per registered device: online status of peers (issue 4) */
+  devices: DeviceSockets;
 }
 
 export function createMemoryState(options: { messageRate: number; messageBurst: number }): SharedState {
@@ -20,5 +24,6 @@ export function createMemoryState(options: { messageRate: number; messageBurst: 
     rooms: createMemoryRoomMembers(),
     presence: createMemoryPresence(),
     messageBuckets: createMemoryRateBuckets({ rate: options.messageRate, burst: options.messageBurst }),
+    devices: createMemoryDeviceSockets(),
   };
 }

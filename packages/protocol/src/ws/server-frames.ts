@@ -78,6 +78,107 @@ export type RoomEventFrame =
   | { type: "room.deleted"; room: string; reason: "deleted" | "owner_left" | "expired" }
   | { type: "broadcast"; room: string; from: string; from_device: string; payload: unknown };
 
+/** A chat message as the hub carries it (seed 004's chat_message, issue 4). */
+export interface ChatMessageData {
+  id: string;
+  tenant_id: string;
+  /** null: the community's channel */
+  network_id: string | null;
+  /** null once the author deleted their account */
+  user_id: string | null;
+  username: string;
+  content: string;
+  timestamp: string;
+  edited_at: string | null;
+}
+
+export type ChatEventFrame =
+  | { type: "chat_message"; data: ChatMessageData }
+  | { type: "chat_message_updated"; data: ChatMessageData }
+  | { type: "chat_message_deleted"; data: { id: string; tenant_id: string; network_id: string | null } };
+
+/** A user in a community event. */
+export interface MemberRef {
+  id: string;
+  username: string;
+}
+
+/**
+ * Membership of a community (network_id null) or of one of its networks (issue 4).
+ * member_removed goes to the scope's topic and to the removed user's own topic, before
+ * their sockets leave the scope's topics.
+ */
+export type CommunityEventFrame =
+  | {
+      type: "member_joined";
+      tenant_id: string;
+      network_id: string | null;
+      user: MemberRef;
+      role?: "owner" | "admin" | "moderator" | "member";
+      status?: "active" | "pending";
+    }
+  | {
+      type: "member_removed";
+      tenant_id: string;
+      network_id: string | null;
+      user_id: string;
+      reason: "left" | "kicked" | "banned";
+      ban_reason?: string | null;
+      until?: string | null;
+    }
+  | {
+      type: "member_updated";
+      tenant_id: string;
+      user_id: string;
+      role: "owner" | "admin" | "moderator" | "member";
+    }
+  /** the community is gone; its members' sockets leave its topics next */
+  | { type: "tenant_deleted"; tenant_id: string };
+
+/**
+ * A network's own events (issue 4). join_request goes to the user topics of those who
+ * may answer it (moderators and above who can see the network); join_denied to the
+ * requester's user topic; network_deleted to the network's topic, before its members'
+ * sockets leave that topic.
+ */
+export type NetworkEventFrame =
+  | { type: "network_deleted"; network_id: string; tenant_id: string }
+  | { type: "join_request"; tenant_id: string; network_id: string; user: MemberRef }
+  | { type: "join_denied"; tenant_id: string; network_id: string };
+
+/** A device in a network, as peer events carry it (the same object as GET /v1/networks/:id/peers). */
+export interface PeerData {
+  id: string;
+  network_id: string;
+  device_id: string;
+  user_id: string;
+  /** the device's name */
+  name: string;
+  address: string;
+  /** WireGuard public key, base64 */
+  public_key: string;
+  endpoint: string | null;
+  online: boolean;
+  last_seen: string | null;
+}
+
+/**
+ * Peers of a network, sent to the network's topic (seed 004's peer_status, issue 4).
+ * peer_updated carries the whole peer after a rename, key rotation, address change or
+ * new endpoint; peer_status says a device's first hub socket opened or its last closed.
+ */
+export type PeerEventFrame =
+  | { type: "peer_added"; network_id: string; peer: PeerData }
+  | { type: "peer_updated"; network_id: string; peer: PeerData }
+  | { type: "peer_removed"; network_id: string; peer_id: string; device_id: string; user_id: string }
+  | {
+      type: "peer_status";
+      network_id: string;
+      peer_id: string;
+      status: "online" | "offline";
+      endpoint: string | null;
+    };
+
 export interface ServerShutdownFrame {
   type: "server_shutdown";
   reconnect_after_ms: number;
@@ -91,5 +192,9 @@ export type ServerFrame =
   | RelayedFrame
   | PresenceFrame
   | RoomEventFrame
+  | ChatEventFrame
+  | CommunityEventFrame
+  | PeerEventFrame
+  | NetworkEventFrame
   | ServerShutdownFrame
   | { type: "pong"; re?: string };

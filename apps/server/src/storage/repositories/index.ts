@@ -1,12 +1,20 @@
 import type { Kysely } from "kysely";
 import type { Schema } from "../schema.js";
+import { createAddressesRepository } from "./addresses.js";
 import { createAuditRepository } from "./audit.js";
 import { createChallengesRepository } from "./challenges.js";
+import { createChatRepository } from "./chat.js";
+import { createDevicesRepository } from "./devices.js";
+import { createInvitesRepository } from "./invites.js";
 import { createKeysRepository } from "./keys.js";
 import { createMembershipsRepository } from "./memberships.js";
+import { createNetworksRepository } from "./networks.js";
+import { createPeersRepository } from "./peers.js";
+import { createPersonalDataRepository } from "./personal-data.js";
 import { createRecoveryCodesRepository } from "./recovery-codes.js";
 import { createRoomsRepository } from "./rooms.js";
 import { createSessionsRepository } from "./sessions.js";
+import { createTenantsRepository } from "./tenants.js";
 import { createUsersRepository } from "./users.js";
 
 export function createRepositories(db: Kysely<Schema>) {
@@ -19,6 +27,14 @@ export function createRepositories(db: Kysely<Schema>) {
     audit: createAuditRepository(db),
     rooms: createRoomsRepository(db),
     memberships: createMembershipsRepository(db),
+    networks: createNetworksRepository(db),
+    addresses: createAddressesRepository(db),
+    devices: createDevicesRepository(db),
+    peers: createPeersRepository(db),
+    tenants: createTenantsRepository(db),
+    invites: createInvitesRepository(db),
+    chat: createChatRepository(db),
+    personalData: createPersonalDataRepository(db),
   };
 }
 

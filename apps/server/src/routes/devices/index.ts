@@ -1,0 +1,114 @@
+import {
+  CreateDeviceBody,
+  Device,
+  DeviceList,
+  DeviceParams,
+  RotateKeyBody,
+  UpdateDeviceBody,
+} from "@warren/protocol";
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { principalOf } from "../../plugins/authenticate.js";
+import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+
+/** My devices and their WireGuard public keys (seed 004's /v1/devices, issue 4). */
+export async function deviceRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+  const r = typed(app);
+  const devices = services.devices;
+  const common = { tags: ["devices"], security: bearer };
+
+  r.get(
+    "/devices",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "My devices, with the networks each is in",
+        response: { 200: DeviceList, ...errors(401) },
+      },
+    },
+    async (request) => devices.list(principalOf(request).userId),
+  );
+
+  r.post(
+    "/devices",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary:
+          "Register a device by its WireGuard public key (a body with private_key is refused: keys stay on the device)",
+        body: CreateDeviceBody,
+        response: { 201: Device, ...errors(400, 401, 409) },
+      },
+    },
+    async (request, reply) => {
+      const device = await devices.create(principalOf(request).userId, request.body, contextOf(request));
+      return reply.code(201).send(device);
+    },
+  );
+
+  r.get(
+    "/devices/:id",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "One of my devices",
+        params: DeviceParams,
+        response: { 200: Device, ...errors(400, 401, 404) },
+      },
+    },
+    async (request) => devices.get(principalOf(request).userId, request.params.id),
+  );
+
+  r.patch(
+    "/devices/:id",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Rename a device; its networks hear peer_updated",
+        params: DeviceParams,
+        body: UpdateDeviceBody,
+        response: { 200: Device, ...errors(400, 401, 404) },
+      },
+    },
+    async (request) =>
+      devices.rename(principalOf(request).userId, request.params.id, request.body, contextOf(request)),
+  );
+
+  r.delete(
+    "/devices/:id",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Delete a device and its peers; each of its networks hears peer_removed",
+        params: DeviceParams,
+        response: { 204: Type.Null(), ...errors(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await devices.remove(principalOf(request).userId, request.params.id, contextOf(request));
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.post(
+    "/devices/:id/rotate-key",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary:
+          "Replace the device's WireGuard public key; every network it is in hears peer_updated with the new key",
+        params: DeviceParams,
+        body: RotateKeyBody,
+        response: { 200: Device, ...errors(400, 401, 404, 409) },
+      },
+    },
+    async (request) =>
+      devices.rotateKey(principalOf(request).userId, request.params.id, request.body, contextOf(request)),
+  );
+}
