@@ -45,7 +45,10 @@ export const ERRORS = {
   cidr_conflict: { status: 409, message: "The range overlaps another network this device is in" },
   network_full: { status: 409, message: "The network has no free address" },
   address_taken: { status: 409, message: "That address is taken or reserved" },
-  network_in_use: { status: 409, message: "The network has devices or reservations; its range cannot change" },
+  network_in_use: {
+    status: 409,
+    message: "The network has devices or reservations; its range cannot change",
+  },
   // limits and availability
   rate_limited: { status: 429, message: "Too many attempts; try again later" },
   internal_error: { status: 500, message: "Something went wrong on the server" },
