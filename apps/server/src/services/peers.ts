@@ -8,6 +8,7 @@ import type { SharedState } from "../state/index.js";
 import type { PeerView } from "../storage/repositories/addresses.js";
 import type { Repositories } from "../storage/repositories/index.js";
 import type { PeerInNetwork } from "../storage/repositories/peers.js";
+import { toPeer } from "./addresses.js";
 import type { Audit } from "./audit.js";
 import { nowIso, type RequestContext } from "./context.js";
 import { createNetworkAccess, createNetworkEvents } from "./networks.js";
@@ -18,21 +19,6 @@ export interface PeerDeps {
   bus: Bus;
   audit: Audit;
   state: SharedState;
-}
-
-function toPeer(view: PeerView, online: boolean): NetworkPeer {
-  return {
-    id: view.id,
-    network_id: view.network_id,
-    device_id: view.device_id,
-    user_id: view.user_id,
-    name: view.name,
-    address: view.address,
-    public_key: view.public_key,
-    endpoint: view.endpoint,
-    online,
-    last_seen: view.last_seen,
-  };
 }
 
 /** Peer objects with `online` read from the hub's device sockets (state.devices). */
