@@ -190,6 +190,24 @@ describe.each(backends())("networks: create, read, change, delete ($name)", (bac
     );
   });
 
+  it("changing a network tells its members' sockets what changed (network_updated)", async () => {
+    const id = await f.network(cast.tenant, cast.owner, { cidr: "10.61.0.0/24" });
+    await f.joined(id, cast.member);
+    const socket = await pool.connect(t.url, cast.member);
+    const res = await t.api("PATCH", `/v1/networks/${id}`, {
+      token: cast.admin.token,
+      body: { name: "renamed", join_policy: "approval" },
+    });
+    expect(res.status).toBe(200);
+    const frame = await socket.next("network_updated", 5000);
+    expect(frame).toEqual({
+      type: "network_updated",
+      network_id: id,
+      tenant_id: cast.tenant,
+      changes: { name: "renamed", join_policy: "approval" },
+    });
+  });
+
   it("deleting a network tells its members' sockets (network_deleted) and only admins may do it", async () => {
     const id = await f.network(cast.tenant, cast.owner, { cidr: "10.60.0.0/24" });
     await f.joined(id, cast.member);

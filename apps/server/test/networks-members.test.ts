@@ -269,6 +269,12 @@ describe.each(backends())("networks: joining, requests, kick, ban, leave ($name)
     });
     expect(add.body.error.code).toBe("banned");
 
+    const listed = await t.api("GET", `/v1/networks/${id}/bans`, { token: cast.moderator.token });
+    expect(listed.status).toBe(200);
+    expect(listed.body.bans).toEqual([
+      expect.objectContaining({ network_id: id, user_id: cast.member.id, until: ban.body.until }),
+    ]);
+    expect((await t.api("GET", `/v1/networks/${id}/bans`, { token: cast.other.token })).status).toBe(403);
     expect(
       (await t.api("DELETE", `/v1/networks/${id}/bans/${cast.member.id}`, { token: cast.other.token }))
         .status,
@@ -281,6 +287,9 @@ describe.each(backends())("networks: joining, requests, kick, ban, leave ($name)
       (await t.api("DELETE", `/v1/networks/${id}/bans/${cast.member.id}`, { token: cast.moderator.token }))
         .status,
     ).toBe(404);
+    expect(
+      (await t.api("GET", `/v1/networks/${id}/bans`, { token: cast.moderator.token })).body.bans,
+    ).toEqual([]);
     expect((await f.join(id, cast.member)).status).toBe(201);
 
     // a short ban ends by itself; banning someone not (yet) in the network works too

@@ -270,6 +270,22 @@ export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {
       };
     },
 
+    /** Bans in force (moderators and above, like banning). */
+    async bans(userId: string, networkId: string): Promise<{ bans: Ban[] }> {
+      await load(networkId, userId, "network_ban");
+      const rows = await repos.networks.bansInForce(networkId, nowIso());
+      return {
+        bans: rows.map(({ network_id, user_id, reason, until, by_id, created_at }) => ({
+          network_id,
+          user_id,
+          reason,
+          until,
+          by_id,
+          created_at,
+        })),
+      };
+    },
+
     async unban(userId: string, networkId: string, targetId: string, ctx?: RequestContext): Promise<void> {
       const view = await load(networkId, userId, "network_ban");
       if (!(await repos.networks.unban(networkId, targetId)))

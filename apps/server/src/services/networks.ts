@@ -234,6 +234,12 @@ export function createNetworks({ db, dialect, repos, bus, audit }: NetworkDeps) 
         await r.update(networkId, changes);
       });
       const { updated_at: _, ...shown } = changes;
+      await events.frame(topics.network(networkId), {
+        type: "network_updated",
+        network_id: networkId,
+        tenant_id: view.tenant_id,
+        changes: shown,
+      });
       await audit.record(
         "network.update",
         { actorId: userId, target: networkId, tenantId: view.tenant_id, details: shown },

@@ -130,6 +130,7 @@ export const NetworkBan = Type.Object({
   created_at: Timestamp,
 });
 export type NetworkBan = Static<typeof NetworkBan>;
+export const NetworkBanList = Type.Object({ bans: Type.Array(NetworkBan) });
 
 /** A device in a network (the peer object every issue 4 part shares). */
 export const NetworkPeer = Type.Object({

@@ -143,6 +143,8 @@ export type CommunityEventFrame =
  */
 export type NetworkEventFrame =
   | { type: "network_deleted"; network_id: string; tenant_id: string }
+  /** an admin changed the network's settings; `changes` holds the fields that changed */
+  | { type: "network_updated"; network_id: string; tenant_id: string; changes: Record<string, unknown> }
   | { type: "join_request"; tenant_id: string; network_id: string; user: MemberRef }
   | { type: "join_denied"; tenant_id: string; network_id: string };
 

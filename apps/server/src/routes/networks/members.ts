@@ -2,6 +2,7 @@ import {
   JoinStatus,
   NetworkBan,
   NetworkBanBody,
+  NetworkBanList,
   NetworkMember,
   NetworkMemberList,
   NetworkParams,
@@ -140,6 +141,20 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
       );
       return reply.code(201).send(ban);
     },
+  );
+
+  r.get(
+    "/networks/:id/bans",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Bans in force on the network (moderators and above)",
+        params: NetworkParams,
+        response: { 200: NetworkBanList, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request) => members.bans(principalOf(request).userId, request.params.id),
   );
 
   r.delete(

@@ -181,6 +181,17 @@ export function createNetworksRepository(db: Kysely<Schema>) {
         .executeTakeFirst();
       return Number(r.numDeletedRows) === 1;
     },
+    /** Bans in force on a network, newest first. */
+    async bansInForce(networkId: string, now: string): Promise<NetworkBanRow[]> {
+      return db
+        .selectFrom("network_bans")
+        .selectAll()
+        .where("network_id", "=", networkId)
+        .where((eb) => eb.or([eb("until", "is", null), eb("until", ">", now)]))
+        .orderBy("created_at", "desc")
+        .orderBy("user_id")
+        .execute();
+    },
     /** The ban in force (no end, or an end after `now`), if any. */
     async banInForce(networkId: string, userId: string, now: string): Promise<NetworkBanRow | undefined> {
       return db
