@@ -72,11 +72,12 @@ describe.each(backends())("tokens and sessions on $name", (backend) => {
   });
 
   it("rejects an expired access token with token_expired", async () => {
-    const short = await startTestServer(backend, { ACCESS_TOKEN_TTL: "1s" });
+    // 3 s, not 1 s: exp has whole seconds, and a slow registration must not eat the lifetime.
+    const short = await startTestServer(backend, { ACCESS_TOKEN_TTL: "3s" });
     try {
       const { tokens } = await register(short.api);
       expect((await short.api("GET", "/v1/auth/me", { token: tokens.access_token })).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 2100));
+      await new Promise((r) => setTimeout(r, 4100));
       const res = await short.api("GET", "/v1/auth/me", { token: tokens.access_token });
       expect([res.status, res.body.error.code]).toEqual([401, "token_expired"]);
       // The refresh token still gets a fresh access token.
