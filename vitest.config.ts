@@ -1,4 +1,11 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+// The WireGuard LAN suite needs root and wireguard-go (.ci/run installs them and sets
+// WARREN_TEST_WIREGUARD=1); elsewhere the file is left out rather than failing.
+const lanSuite = "apps/cli/test/lan.test.ts";
+if (!process.env.WARREN_TEST_WIREGUARD) {
+  console.warn(`${lanSuite} not run: set WARREN_TEST_WIREGUARD=1 (root, wireguard-go) to include it`);
+}
 
 export default defineConfig({
   test: {
@@ -8,6 +15,9 @@ export default defineConfig({
       "apps/*/src/**/*.test.ts",
       "apps/*/test/**/*.test.ts",
     ],
+    exclude: process.env.WARREN_TEST_WIREGUARD
+      ? configDefaults.exclude
+      : [...configDefaults.exclude, lanSuite],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
