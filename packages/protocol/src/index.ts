@@ -1,3 +1,5 @@
+/** So clients can name a schema's type (`Static<typeof Tenant>`) without depending on typebox. */
+export type { Static } from "typebox";
 export * from "./errors.js";
 export * from "./http/index.js";
 export * from "./ids.js";

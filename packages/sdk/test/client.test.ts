@@ -6,7 +6,7 @@ import { createClient, generateEd25519, WarrenError } from "../src/index.js";
 describe("sdk client against a real server", () => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer(sqliteBackend, { ACCESS_TOKEN_TTL: "1s" });
+    t = await startTestServer(sqliteBackend, { ACCESS_TOKEN_TTL: "3s" });
   });
   afterAll(async () => t?.close());
 
@@ -19,7 +19,7 @@ describe("sdk client against a real server", () => {
     });
     expect((await client.auth.me()).id).toBe(user.id);
     const first = client.tokens?.refresh_token;
-    await new Promise((r) => setTimeout(r, 2100));
+    await new Promise((r) => setTimeout(r, 4100));
     const [a, b] = await Promise.all([client.auth.me(), client.auth.me()]);
     expect([a.id, b.id]).toEqual([user.id, user.id]);
     expect(client.tokens?.refresh_token).not.toBe(first);
