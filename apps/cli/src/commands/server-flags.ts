@@ -1,4 +1,7 @@
-import { flagOf, type RawSettings, SETTINGS } from "@warren/server";
+// The settings list only, not the whole server: every `warren` command builds these
+// flags at start-up, and loading Fastify and the storage layer for `warren whoami`
+// would cost seconds.
+import { flagOf, type RawSettings, SETTINGS } from "@warren/server/config";
 import type { Command } from "commander";
 
 /** Every server setting as a flag: PORT → --port <value>. Flags win over the environment. */

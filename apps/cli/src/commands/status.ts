@@ -1,0 +1,65 @@
+import { Command } from "commander";
+import { action } from "../action.js";
+import { isRunning, loadState } from "../daemon/state.js";
+import { emit, table } from "../output.js";
+import { createBackend, type InterfaceStatus, type PeerStatus } from "../wg/backend.js";
+import { systemRunner } from "../wg/runner.js";
+
+/** `warren status`: the networks `warren up` manages, read back from the interfaces (`wg show`). */
+export function statusCommand(): Command {
+  return new Command("status")
+    .description("networks, addresses, peers, last handshake and bytes of this device's WireGuard interfaces")
+    .option("--json", "print JSON (for scripts)")
+    .action(
+      action(async (_args, opts) => {
+        const state = loadState();
+        const backend = createBackend(systemRunner());
+        const networks = await Promise.all(
+          Object.values(state?.networks ?? {}).map(async (n) => ({
+            ...n,
+            status: await backend.status(n.interface),
+          })),
+        );
+        const running = isRunning(state?.pid);
+        const daemon = { running, pid: running ? state?.pid : null };
+        emit(opts.json, { daemon, networks }, () => {
+          const lines = [running ? `daemon running (pid ${daemon.pid})` : "daemon not running"];
+          if (networks.length === 0) lines.push("no networks are up: run `warren up`");
+          for (const n of networks) {
+            lines.push(
+              "",
+              `${n.network_name}  ${n.interface}  ${n.address}${n.status ? "" : "  (interface missing)"}`,
+            );
+            lines.push(...peerLines(n.status).map((l) => `  ${l}`));
+          }
+          return lines.join("\n");
+        });
+      }),
+    );
+}
+
+function peerLines(status: InterfaceStatus | null): string[] {
+  if (!status) return [];
+  if (status.peers.length === 0) return ["no peers"];
+  return table<PeerStatus>(status.peers, [
+    { header: "peer", value: (p) => p.allowedIps },
+    { header: "key", value: (p) => `${p.publicKey.slice(0, 10)}…` },
+    { header: "endpoint", value: (p) => p.endpoint },
+    { header: "handshake", value: (p) => (p.latestHandshake ? `${ago(p.latestHandshake)} ago` : "never") },
+    { header: "received", value: (p) => bytes(p.rxBytes) },
+    { header: "sent", value: (p) => bytes(p.txBytes) },
+  ]).split("\n");
+}
+
+function ago(when: Date): string {
+  const s = Math.max(0, Math.round((Date.now() - when.getTime()) / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : `${Math.round(s / 3600)}h`;
+}
+
+function bytes(n: number): string {
+  return n < 1024
+    ? `${n} B`
+    : n < 1024 ** 2
+      ? `${(n / 1024).toFixed(1)} KiB`
+      : `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}

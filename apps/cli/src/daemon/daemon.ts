@@ -1,0 +1,229 @@
+import type { Client } from "@warren/sdk";
+import { WarrenError } from "@warren/sdk";
+import type { Credentials } from "../store/credentials.js";
+import { loadDevice } from "../store/device.js";
+import type { WireGuardBackend } from "../wg/backend.js";
+import { interfaceName, specFromConfig } from "../wg/export.js";
+import { endpointText, localAddressTowards } from "./endpoint.js";
+import { type DaemonState, loadState, type NetworkState, nextListenPort, saveState } from "./state.js";
+
+/**
+ * The daemon behind `warren up`: one WireGuard interface per network, kept equal to
+ * the server's view of that network. Every change (an event over the hub, a reconnect,
+ * a periodic check) leads to the same step: read the device's config from REST and
+ * hand the whole desired state to the backend, which runs only the commands needed
+ * (`wg set`, never down/up). Missed events therefore cannot leave a tunnel wrong.
+ */
+export interface DaemonOptions {
+  client: Client;
+  credentials: Credentials;
+  deviceId: string;
+  backend: WireGuardBackend;
+  /** interface names are prefix + 8 hex digits of the network id */
+  prefix: string;
+  /** "host" or "host:port" others reach this device at; default: the local address towards the server */
+  endpoint?: string;
+  log: (line: string) => void;
+  /** how often every network is read again even without events */
+  resyncMs?: number;
+}
+
+export interface NetworkTarget {
+  id: string;
+  name: string;
+  tenant_id: string;
+}
+
+export function createDaemon(options: DaemonOptions) {
+  const { client, credentials, backend, log } = options;
+  const server = credentials.server;
+  const userId = credentials.user.id;
+  const state: DaemonState = initialState();
+  const running = new Map<string, Promise<void>>();
+  const again = new Set<string>();
+  const waiting = new Map<string, NetworkTarget>();
+  const announced = new Set<string>();
+  let stopped = false;
+
+  function initialState(): DaemonState {
+    const old = loadState();
+    const same = old && old.server === server && old.user_id === userId && old.device_id === options.deviceId;
+    return {
+      pid: process.pid,
+      server,
+      user_id: userId,
+      device_id: options.deviceId,
+      networks: same ? old.networks : {},
+    };
+  }
+
+  const save = () => saveState(state);
+
+  const privateKey = () => {
+    const device = loadDevice(server, userId);
+    if (!device || device.device_id !== options.deviceId) {
+      throw new Error("this device's key is missing from the local key store");
+    }
+    return device.private_key;
+  };
+
+  async function endpointFor(entry: NetworkState): Promise<string> {
+    const given = options.endpoint;
+    if (given) return /:\d+$/.test(given) ? given : endpointText(given, entry.listen_port);
+    return endpointText(await localAddressTowards(server), entry.listen_port);
+  }
+
+  /** Joins the network and adds this device as a peer when needed; false while approval is pending. */
+  async function join(target: NetworkTarget): Promise<boolean> {
+    if (state.networks[target.id]) return true;
+    const device = await client.devices.get(options.deviceId);
+    let peerId = device.networks.find((n) => n.network_id === target.id)?.peer_id;
+    if (!peerId) {
+      const network = await client.networks.get(target.id);
+      let status = network.my_status;
+      if (status === null) status = (await client.networks.join(target.id)).status;
+      if (status === "pending") {
+        log(`${target.name}: waiting for a moderator to approve the join request`);
+        waiting.set(target.id, target);
+        return false;
+      }
+      peerId = (await client.networks.addPeer(target.id, options.deviceId)).id;
+    }
+    waiting.delete(target.id);
+    state.networks[target.id] = {
+      network_id: target.id,
+      network_name: target.name,
+      tenant_id: target.tenant_id,
+      peer_id: peerId,
+      interface: interfaceName(target.id, options.prefix),
+      address: "",
+      cidr: "",
+      listen_port: nextListenPort(state),
+    };
+    save();
+    return true;
+  }
+
+  async function syncNow(networkId: string): Promise<void> {
+    const entry = state.networks[networkId];
+    if (!entry) return;
+    let config: Awaited<ReturnType<Client["peers"]["configJson"]>>;
+    try {
+      config = await client.peers.configJson(entry.peer_id);
+    } catch (err) {
+      if (err instanceof WarrenError && err.code === "not_found") {
+        await teardown(networkId, "this device is no longer in the network");
+        return;
+      }
+      throw err;
+    }
+    if (!state.networks[networkId]) return;
+    const spec = specFromConfig(config, privateKey(), entry.interface, entry.listen_port);
+    const result = await backend.apply(spec);
+    if (!announced.has(networkId)) {
+      announced.add(networkId);
+      log(
+        `${entry.network_name}: ${entry.interface} up at ${spec.address}${result.created ? "" : " (was up)"}`,
+      );
+    }
+    const changed = entry.address !== spec.address || entry.cidr !== spec.cidr;
+    entry.address = spec.address;
+    entry.cidr = spec.cidr;
+    entry.network_name = config.interface.network_name;
+    if (changed) save();
+    // A new interface may listen elsewhere than before; start() and reconnects report the rest.
+    if (result.created) await reportEndpoint(entry);
+  }
+
+  async function reportEndpoint(entry: NetworkState): Promise<void> {
+    const endpoint = await endpointFor(entry);
+    await client.peers.setEndpoint(entry.peer_id, endpoint);
+  }
+
+  /** Runs one sync per network at a time; a request during a run makes one more run after it. */
+  function sync(networkId: string): Promise<void> {
+    const current = running.get(networkId);
+    if (current) {
+      again.add(networkId);
+      return current;
+    }
+    const run = (async () => {
+      try {
+        do {
+          again.delete(networkId);
+          await syncNow(networkId);
+        } while (again.has(networkId) && !stopped);
+      } catch (err) {
+        log(
+          `${state.networks[networkId]?.network_name ?? networkId}: sync failed: ${(err as Error).message}`,
+        );
+      } finally {
+        running.delete(networkId);
+      }
+    })();
+    running.set(networkId, run);
+    return run;
+  }
+
+  async function teardown(networkId: string, reason: string): Promise<void> {
+    const entry = state.networks[networkId];
+    if (!entry) return;
+    delete state.networks[networkId];
+    announced.delete(networkId);
+    save();
+    await backend.remove(entry.interface);
+    log(`${entry.network_name}: removed ${entry.interface}: ${reason}`);
+  }
+
+  async function start(targets: NetworkTarget[]): Promise<void> {
+    for (const target of targets) {
+      if (await join(target)) await sync(target.id);
+    }
+    save();
+    await reportAll();
+  }
+
+  async function resyncAll(): Promise<void> {
+    for (const target of [...waiting.values()]) {
+      if (await join(target).catch(() => false)) await sync(target.id);
+    }
+    await Promise.all(Object.keys(state.networks).map((id) => sync(id)));
+  }
+
+  async function reportAll(): Promise<void> {
+    for (const entry of Object.values(state.networks)) {
+      await reportEndpoint(entry).catch((err) => log(`${entry.network_name}: ${(err as Error).message}`));
+    }
+  }
+
+  /** `warren down <network>` removed an interface and edited the state file: forget it here. */
+  function reload(): void {
+    const onDisk = loadState();
+    for (const id of Object.keys(state.networks)) {
+      if (!onDisk?.networks[id]) delete state.networks[id];
+    }
+    save();
+  }
+
+  async function stop(): Promise<void> {
+    stopped = true;
+    await Promise.allSettled([...running.values()]);
+    state.pid = null;
+    save();
+  }
+
+  return {
+    state,
+    start,
+    sync,
+    teardown,
+    resyncAll,
+    reportAll,
+    reload,
+    stop,
+    waiting,
+    userId,
+  };
+}
+
+export type Daemon = ReturnType<typeof createDaemon>;
