@@ -4,4 +4,5 @@ export * from "./errors.js";
 export * from "./http/index.js";
 export * from "./ids.js";
 export * from "./version.js";
+export * from "./wg-quick.js";
 export * from "./ws/index.js";

@@ -1,4 +1,4 @@
-import type { WireGuardConfig } from "@warren/protocol";
+import { renderWgQuick, type WireGuardConfig } from "@warren/protocol";
 import type { InterfaceSpec } from "./backend.js";
 import { wireGuardPublicKey } from "./keys.js";
 
@@ -8,37 +8,10 @@ import { wireGuardPublicKey } from "./keys.js";
  * the official WireGuard app on macOS and Windows), or the backend's InterfaceSpec.
  */
 
-/**
- * Names go into comments: a newline typed into a device name would otherwise let a
- * name add config lines, so control characters become spaces (as the server does).
- */
-function commentSafe(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we strip
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
-}
-
 /** The wg-quick text: the server's layout, with PrivateKey filled in. Save it with mode 0600. */
 export function wgQuickText(config: WireGuardConfig, privateKey: string): string {
   wireGuardPublicKey(privateKey); // throws unless 32 bytes of base64
-  const i = config.interface;
-  const lines = [
-    "[Interface]",
-    `# Device: ${commentSafe(i.device_name)}  Network: ${commentSafe(i.network_name)} (${i.cidr})`,
-    `PrivateKey = ${privateKey}`,
-    `Address = ${i.address}`,
-  ];
-  for (const p of config.peers) {
-    lines.push(
-      "",
-      "[Peer]",
-      `# ${commentSafe(p.name)}`,
-      `PublicKey = ${p.public_key}`,
-      `AllowedIPs = ${p.allowed_ips.join(", ")}`,
-    );
-    if (p.endpoint !== null) lines.push(`Endpoint = ${p.endpoint}`);
-    lines.push(`PersistentKeepalive = ${p.persistent_keepalive}`);
-  }
-  return `${lines.join("\n")}\n`;
+  return renderWgQuick(config, privateKey);
 }
 
 /** The desired state of the network's interface, for WireGuardBackend.apply. */

@@ -1,6 +1,6 @@
 import { isIPv4, isIPv6 } from "node:net";
 import { x25519 } from "@noble/curves/ed25519.js";
-import type { WireGuardConfig } from "@warren/protocol";
+import { renderWgQuick as renderText, type WireGuardConfig } from "@warren/protocol";
 import { AppError } from "../errors.js";
 
 /**
@@ -88,16 +88,6 @@ function prefixOf(cidr: string): string {
   return cidr.split("/")[1] ?? "32";
 }
 
-/**
- * Names go into comments: anything that could end the comment line (a newline a user
- * typed into a device name) would let a name add config lines, so control characters
- * become spaces.
- */
-function commentSafe(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what we strip
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, " ");
-}
-
 /** The config as JSON (GET /peers/:id/config?format=json). */
 export function buildConfig(input: ConfigInput): WireGuardConfig {
   return {
@@ -123,23 +113,5 @@ export function buildConfig(input: ConfigInput): WireGuardConfig {
 
 /** The same config in wg-quick(8) format, ready to save once PrivateKey is filled in. */
 export function renderWgQuick(config: WireGuardConfig): string {
-  const i = config.interface;
-  const lines = [
-    "[Interface]",
-    `# Device: ${commentSafe(i.device_name)}  Network: ${commentSafe(i.network_name)} (${i.cidr})`,
-    `PrivateKey = ${PRIVATE_KEY_PLACEHOLDER}`,
-    `Address = ${i.address}`,
-  ];
-  for (const p of config.peers) {
-    lines.push(
-      "",
-      "[Peer]",
-      `# ${commentSafe(p.name)}`,
-      `PublicKey = ${p.public_key}`,
-      `AllowedIPs = ${p.allowed_ips.join(", ")}`,
-    );
-    if (p.endpoint !== null) lines.push(`Endpoint = ${p.endpoint}`);
-    lines.push(`PersistentKeepalive = ${p.persistent_keepalive}`);
-  }
-  return `${lines.join("\n")}\n`;
+  return renderText(config, PRIVATE_KEY_PLACEHOLDER);
 }
