@@ -1,7 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
+import { BIN, TSX } from "./cli.js";
 
 /**
  * A small lab of network namespaces for the WireGuard suites: one bridge namespace
@@ -12,9 +11,6 @@ import { promisify } from "node:util";
  */
 
 const run = promisify(execFile);
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const BIN = path.join(REPO, "apps/cli/src/bin.ts");
-const TSX = pathToFileURL(path.join(REPO, "node_modules/tsx/dist/loader.mjs")).href;
 
 export async function sh(cmd: string, args: string[], options: { allowFailure?: boolean } = {}) {
   try {
