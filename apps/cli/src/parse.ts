@@ -25,6 +25,12 @@ export function parsePositiveInt(text: string, flag: string): number {
   return Number(text);
 }
 
+export function parsePort(text: string, flag: string): number {
+  const port = parsePositiveInt(text, flag);
+  if (port > 65_535) throw usageError(`${flag}: ${port} is not a port number (1 to 65535)`);
+  return port;
+}
+
 /** One of `allowed`, else a usage error naming them. */
 export function parseChoice<T extends string>(text: string, allowed: readonly T[], what: string): T {
   const value = text.trim().toLowerCase() as T;

@@ -172,6 +172,12 @@ describe("warren up: devices on one virtual LAN over real WireGuard", () => {
       5_000,
       "d1 applies d2's new key",
     );
+    // And d2's own daemon switched to the new private key (not at the next 60 s check).
+    await eventually(
+      async () => (await d2.host.exec("wg", ["show", "all", "public-key"])).stdout.includes(newKey),
+      5_000,
+      "d2's interface uses its new key",
+    );
     await reachable(d1, await addressOf(d2, netA), 10_000);
     await reachable(d2, await addressOf(d1, netA), 10_000);
   }, 60_000);
@@ -221,14 +227,14 @@ describe("warren up: devices on one virtual LAN over real WireGuard", () => {
       networks: {
         network_name: string;
         address: string;
-        status: { peers: { latestHandshake: string | null }[] };
+        status: { peers: { latest_handshake: string | null }[] };
       }[];
     };
     expect(status.daemon.running).toBe(true);
     expect(status.networks.map((n) => n.network_name).sort()).toEqual(["lab", "office"]);
     const office = status.networks.find((n) => n.network_name === "office");
     expect(office?.address).toBe(`${await addressOf(d1, netA)}/24`);
-    expect(office?.status.peers.some((p) => p.latestHandshake !== null)).toBe(true);
+    expect(office?.status.peers.some((p) => p.latest_handshake !== null)).toBe(true);
     expect(await cli(d1, ["status"])).toMatch(/office\s+\S+\s+10\.77\.0\.\d+\/24/);
   }, 30_000);
 

@@ -69,7 +69,7 @@ function fakeOs(overrides: Partial<Fake> = {}) {
       if (!f.kernel) return { code: 2, stderr: "Error: Unknown device type.\n" };
       f.exists = true;
     }
-    if (line === `wireguard-go ${NAME}`) f.exists = true;
+    if (line === `setsid -w wireguard-go ${NAME}`) f.exists = true;
     if (line === `wg show ${NAME} dump`) return { stdout: dumpText(f) };
     if (line === `ip -o -4 addr show dev ${NAME}`) {
       return {
@@ -118,7 +118,7 @@ describe("apply", () => {
     expect(runner.calls).toEqual([
       call(`ip -o link show dev ${NAME}`),
       call(`ip link add dev ${NAME} type wireguard`),
-      call(`wireguard-go ${NAME}`),
+      call(`setsid -w wireguard-go ${NAME}`),
       call(`ip -o link show dev ${NAME}`),
       call(`wg set ${NAME} private-key /dev/stdin listen-port 51820`, `${self.privateKey}\n`),
       call(`ip -4 address add 10.1.0.2/24 dev ${NAME}`),
@@ -147,7 +147,7 @@ describe("apply", () => {
   it("goes straight to wireguard-go with userspace always, and refuses it with never", async () => {
     const always = fakeOs({ exists: false });
     await createBackend(always.runner, "linux", { userspace: "always" }).apply(spec());
-    expect(always.runner.calls[1]).toEqual(call(`wireguard-go ${NAME}`));
+    expect(always.runner.calls[1]).toEqual(call(`setsid -w wireguard-go ${NAME}`));
 
     const never = fakeOs({ exists: false });
     await expect(createBackend(never.runner, "linux", { userspace: "never" }).apply(spec())).rejects.toThrow(

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { action } from "../action.js";
+import { action, finish } from "../action.js";
 import { isRunning, loadState } from "../daemon/state.js";
 import { emit, table } from "../output.js";
 import { createBackend, type InterfaceStatus, type PeerStatus } from "../wg/backend.js";
@@ -7,9 +7,8 @@ import { systemRunner } from "../wg/runner.js";
 
 /** `warren status`: the networks `warren up` manages, read back from the interfaces (`wg show`). */
 export function statusCommand(): Command {
-  return new Command("status")
+  const status = new Command("status")
     .description("networks, addresses, peers, last handshake and bytes of this device's WireGuard interfaces")
-    .option("--json", "print JSON (for scripts)")
     .action(
       action(async (_args, opts) => {
         const state = loadState();
@@ -22,7 +21,11 @@ export function statusCommand(): Command {
         );
         const running = isRunning(state?.pid);
         const daemon = { running, pid: running ? state?.pid : null };
-        emit(opts.json, { daemon, networks }, () => {
+        const json = {
+          daemon,
+          networks: networks.map((n) => ({ ...n, status: n.status && snakeStatus(n.status) })),
+        };
+        emit(opts.json, json, () => {
           const lines = [running ? `daemon running (pid ${daemon.pid})` : "daemon not running"];
           if (networks.length === 0) lines.push("no networks are up: run `warren up`");
           for (const n of networks) {
@@ -36,6 +39,25 @@ export function statusCommand(): Command {
         });
       }),
     );
+  return finish(status);
+}
+
+/** status --json speaks the API's snake_case. */
+function snakeStatus(s: InterfaceStatus) {
+  return {
+    name: s.name,
+    public_key: s.publicKey,
+    listen_port: s.listenPort,
+    addresses: s.addresses,
+    peers: s.peers.map((p) => ({
+      public_key: p.publicKey,
+      endpoint: p.endpoint,
+      allowed_ips: p.allowedIps,
+      latest_handshake: p.latestHandshake?.toISOString() ?? null,
+      rx_bytes: p.rxBytes,
+      tx_bytes: p.txBytes,
+    })),
+  };
 }
 
 function peerLines(status: InterfaceStatus | null): string[] {

@@ -1,11 +1,13 @@
 import { Command, Option } from "commander";
 import WebSocket from "ws";
-import { action } from "../action.js";
+import { action, finish } from "../action.js";
 import { createDaemon } from "../daemon/daemon.js";
+import { parseEndpoint } from "../daemon/endpoint.js";
 import { handleFrame } from "../daemon/events.js";
 import { isRunning, loadState } from "../daemon/state.js";
 import { resolveTargets } from "../daemon/targets.js";
 import { CliError } from "../output.js";
+import { parsePort } from "../parse.js";
 import { ensureDevice, openSession } from "../session.js";
 import { createBackend } from "../wg/backend.js";
 import { systemRunner } from "../wg/runner.js";
@@ -25,14 +27,29 @@ const EVENTS = [
 
 const log = (line: string) => console.log(`${new Date().toISOString()} ${line}`);
 
+interface UpOptions {
+  prefix: string;
+  endpoint?: string;
+  port?: string;
+  userspace: "auto" | "always" | "never";
+}
+
 export function upCommand(): Command {
-  return new Command("up")
+  const up = new Command("up")
     .description("bring this device onto networks over WireGuard and keep it in step (root or CAP_NET_ADMIN)")
-    .argument("[networks...]", "network names or ids (default: the networks this device is in)")
+    .argument(
+      "[networks...]",
+      'network names, "community/network" or ids (default: the networks this device is in)',
+    )
     .option("--prefix <prefix>", "interface names are this prefix + 8 hex digits of the network id", "wrn")
     .option(
       "--endpoint <host[:port]>",
       "where other devices reach this one (default: the local address towards the server)",
+    )
+    .option(
+      "--port <port>",
+      "first UDP listen port to use; each further network takes the next free one",
+      "51820",
     )
     .addOption(
       new Option(
@@ -42,71 +59,84 @@ export function upCommand(): Command {
         .choices(["auto", "always", "never"])
         .default("auto"),
     )
-    .action(
-      action<{ prefix: string; endpoint?: string; userspace: "auto" | "always" | "never" }>(
-        async (_args, opts, command) => {
-          // Variadic: commander hands the names over as one array, so read them from the command.
-          const names = command.args;
-          const previous = loadState();
-          if (isRunning(previous?.pid) && previous?.pid !== process.pid) {
-            throw new CliError(
-              `warren up is already running (pid ${previous?.pid}); stop it with \`warren down\` first`,
-            );
-          }
-          const backend = createBackend(systemRunner(), process.platform, { userspace: opts.userspace });
-          const { client, credentials } = openSession({ server: opts.server });
-          const device = await ensureDevice(client, credentials);
-          const daemon = createDaemon({
-            client,
-            credentials,
-            deviceId: device.device_id,
-            backend,
-            prefix: opts.prefix,
-            endpoint: opts.endpoint,
-            log,
-          });
-          // Reconnect within seconds: the tunnels keep working meanwhile, but peer changes wait.
-          const socket = client.socket({
-            device: device.device_id,
-            WebSocket: WebSocket as never,
-            reconnect: { minDelayMs: 500, maxDelayMs: 5_000 },
-          });
-          for (const type of EVENTS) {
-            socket.on(type, (frame) => {
-              void handleFrame(daemon, frame)?.catch((err) =>
-                log(`event ${type}: ${(err as Error).message}`),
-              );
-            });
-          }
-          socket.on("open", (event) => {
-            if (!event.reconnected) return;
-            log("reconnected to the server: reconciling");
-            void daemon.resyncAll().then(() => daemon.reportAll());
-          });
-          socket.on("close", (event) => {
-            if (event.willReconnect) log(`lost the server (${event.code}); reconnecting`);
-          });
-          const targets = await resolveTargets(
-            client,
-            names,
-            (await client.devices.get(device.device_id)).networks.map((n) => n.network_id),
-          );
-          await socket.connect();
-          await daemon.start(targets);
-          const timer = setInterval(() => void daemon.resyncAll(), RESYNC_MS);
-          log(`device ${device.name} up in ${Object.keys(daemon.state.networks).length} network(s)`);
+    .action(action<UpOptions>(async (_args, opts, command) => runUp(command.args, opts)));
+  return finish(up);
+}
 
-          process.on("SIGHUP", () => daemon.reload());
-          await new Promise<void>((resolve) => {
-            const stop = () => resolve();
-            process.once("SIGTERM", stop);
-            process.once("SIGINT", stop);
-          });
-          clearInterval(timer);
-          socket.close();
-          await daemon.stop();
-          log("stopped; interfaces stay up until `warren down`");
-        },
-      ),
+async function runUp(names: string[], opts: UpOptions & { server?: string }): Promise<void> {
+  const previous = loadState();
+  if (isRunning(previous?.pid) && previous?.pid !== process.pid) {
+    throw new CliError(
+      `warren up is already running (pid ${previous?.pid}); stop it with \`warren down\` first`,
     );
+  }
+  if (opts.endpoint !== undefined) parseEndpoint(opts.endpoint); // a bad one fails now, not at the first report
+  // Signals from the very start: an early `warren down` must stop us cleanly, not kill us.
+  let stop: (reason?: Error) => void = () => {};
+  const stopped = new Promise<Error | undefined>((resolve) => {
+    stop = resolve;
+  });
+  const onSignal = () => stop();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+
+  const backend = createBackend(systemRunner(), process.platform, { userspace: opts.userspace });
+  const { client, credentials } = openSession({ server: opts.server });
+  const device = await ensureDevice(client, credentials);
+  const daemon = createDaemon({
+    client,
+    credentials,
+    deviceId: device.device_id,
+    backend,
+    prefix: opts.prefix,
+    endpoint: opts.endpoint,
+    firstPort: parsePort(opts.port ?? "51820", "--port"),
+    log,
+  });
+  process.on("SIGHUP", () => daemon.reload());
+  // Reconnect within seconds: the tunnels keep working meanwhile, but peer changes wait.
+  const socket = client.socket({
+    device: device.device_id,
+    WebSocket: WebSocket as never,
+    reconnect: { minDelayMs: 500, maxDelayMs: 5_000 },
+  });
+  for (const type of EVENTS) {
+    socket.on(type, (frame) => {
+      void handleFrame(daemon, frame)?.catch((err) => log(`event ${type}: ${(err as Error).message}`));
+    });
+  }
+  socket.on("open", (event) => {
+    if (!event.reconnected) return;
+    log("reconnected to the server: reconciling");
+    void daemon.resyncAll().then(() => daemon.reportAll());
+  });
+  socket.on("close", (event) => {
+    if (event.willReconnect) log(`lost the server (${event.code}); reconnecting`);
+    else
+      stop(
+        new CliError(`the server ended this session (${event.code} ${event.reason}): run \`warren login\``),
+      );
+  });
+
+  let timer: NodeJS.Timeout | undefined;
+  let failure: Error | undefined;
+  try {
+    const deviceNetworks = (await client.devices.get(device.device_id)).networks.map((n) => n.network_id);
+    const targets = await resolveTargets(client, names, deviceNetworks);
+    await socket.connect();
+    await daemon.start(targets);
+    timer = setInterval(() => void daemon.resyncAll(), RESYNC_MS);
+    log(`device ${device.name} up in ${Object.keys(daemon.state.networks).length} network(s)`);
+    failure = await stopped;
+  } catch (err) {
+    failure = err as Error;
+  } finally {
+    clearInterval(timer);
+    socket.close();
+    await daemon.stop();
+    process.off("SIGTERM", onSignal);
+    process.off("SIGINT", onSignal);
+  }
+  if (failure) throw failure;
+  log("stopped; interfaces stay up until `warren down`");
 }

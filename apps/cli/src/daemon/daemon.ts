@@ -4,7 +4,7 @@ import type { Credentials } from "../store/credentials.js";
 import { loadDevice } from "../store/device.js";
 import type { WireGuardBackend } from "../wg/backend.js";
 import { interfaceName, specFromConfig } from "../wg/export.js";
-import { endpointText, localAddressTowards } from "./endpoint.js";
+import { endpointText, localAddressTowards, parseEndpoint } from "./endpoint.js";
 import { type DaemonState, loadState, type NetworkState, nextListenPort, saveState } from "./state.js";
 
 /**
@@ -21,8 +21,10 @@ export interface DaemonOptions {
   backend: WireGuardBackend;
   /** interface names are prefix + 8 hex digits of the network id */
   prefix: string;
-  /** "host" or "host:port" others reach this device at; default: the local address towards the server */
+  /** "host", "host:port" or "[v6]:port" others reach this device at; default: the local address towards the server */
   endpoint?: string;
+  /** the first UDP listen port; each further network takes the next free one */
+  firstPort?: number;
   log: (line: string) => void;
   /** how often every network is read again even without events */
   resyncMs?: number;
@@ -59,18 +61,27 @@ export function createDaemon(options: DaemonOptions) {
 
   const save = () => saveState(state);
 
-  const privateKey = () => {
+  /**
+   * The key from the local store, read at every sync. During `warren devices rotate-key`
+   * the store holds the new pair as next_* before the server has it; once the server has
+   * it (its peer_updated may arrive before that command saves), the new pair is ours.
+   */
+  const privateKey = async (): Promise<string> => {
     const device = loadDevice(server, userId);
     if (!device || device.device_id !== options.deviceId) {
       throw new Error("this device's key is missing from the local key store");
+    }
+    if (device.next_private_key && device.next_public_key) {
+      const remote = await client.devices.get(options.deviceId);
+      if (remote.public_key === device.next_public_key) return device.next_private_key;
     }
     return device.private_key;
   };
 
   async function endpointFor(entry: NetworkState): Promise<string> {
-    const given = options.endpoint;
-    if (given) return /:\d+$/.test(given) ? given : endpointText(given, entry.listen_port);
-    return endpointText(await localAddressTowards(server), entry.listen_port);
+    const given = options.endpoint === undefined ? undefined : parseEndpoint(options.endpoint);
+    const host = given?.host ?? (await localAddressTowards(server));
+    return endpointText(host, given?.port ?? entry.listen_port);
   }
 
   /** Joins the network and adds this device as a peer when needed; false while approval is pending. */
@@ -98,7 +109,7 @@ export function createDaemon(options: DaemonOptions) {
       interface: interfaceName(target.id, options.prefix),
       address: "",
       cidr: "",
-      listen_port: nextListenPort(state),
+      listen_port: nextListenPort(state, options.firstPort),
     };
     save();
     return true;
@@ -118,7 +129,7 @@ export function createDaemon(options: DaemonOptions) {
       throw err;
     }
     if (!state.networks[networkId]) return;
-    const spec = specFromConfig(config, privateKey(), entry.interface, entry.listen_port);
+    const spec = specFromConfig(config, await privateKey(), entry.interface, entry.listen_port);
     const result = await backend.apply(spec);
     if (!announced.has(networkId)) {
       announced.add(networkId);
@@ -176,8 +187,9 @@ export function createDaemon(options: DaemonOptions) {
   }
 
   async function start(targets: NetworkTarget[]): Promise<void> {
+    // The first sync runs unguarded: no permission, no wireguard-go or a clash ends `up` here.
     for (const target of targets) {
-      if (await join(target)) await sync(target.id);
+      if (await join(target)) await syncNow(target.id);
     }
     save();
     await reportAll();

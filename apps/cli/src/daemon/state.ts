@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { CliError } from "../output.js";
 import { configDir } from "../store/paths.js";
 
 /**
@@ -32,7 +33,13 @@ export const stateFile = () => path.join(configDir(), "daemon.json");
 export function loadState(): DaemonState | undefined {
   const file = stateFile();
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, "utf8")) as DaemonState;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as DaemonState;
+  } catch (err) {
+    throw new CliError(
+      `${file} is damaged (${(err as Error).message}); remove it, and any leftover interfaces with \`ip link del\``,
+    );
+  }
 }
 
 export function saveState(state: DaemonState): void {
@@ -48,14 +55,23 @@ export function clearState(): void {
   rmSync(stateFile(), { force: true });
 }
 
-/** True when a process with that pid exists (signal 0 checks without sending). */
+/**
+ * True when the daemon with that pid still runs: the process exists and, where /proc
+ * tells, its command line is a `warren up` (a pid reused after a crash is not ours, and
+ * `warren down` must never signal it).
+ */
 export function isRunning(pid: number | null | undefined): pid is number {
   if (!pid) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
+    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
+    return args.includes("up") && args.some((a) => /warren|bin\.ts|warren\.mjs/.test(a));
+  } catch {
+    return true; // no /proc here: trust the signal check
   }
 }
 

@@ -98,12 +98,15 @@ export function createLinuxBackend(runner: CommandRunner, options: BackendOption
         );
       }
     }
-    try {
-      // It daemonises by itself and keeps running after we exit, until its interface is deleted.
-      await runner.run("wireguard-go", [name]);
-    } catch (err) {
+    // It daemonises by itself and keeps running after we exit, until its interface is
+    // deleted. setsid: in its own session, a Ctrl-C or SIGTERM meant for `warren up`
+    // (sent to our process group) does not reach it and take the interface down.
+    const go = await runner.run("setsid", ["-w", "wireguard-go", name], { allowFailure: true });
+    if (go.code !== 0) {
       const kernel = kernelError ? `the kernel has no WireGuard (${kernelError}) and ` : "";
-      throw new Error(`cannot create ${name}: ${kernel}${(err as Error).message}`, { cause: err });
+      // Its reason is on stdout; stderr carries a banner about kernel support.
+      const why = go.stdout.trim() || go.stderr.trim() || `exit code ${go.code}`;
+      throw new Error(`cannot create ${name}: ${kernel}wireguard-go failed: ${why.slice(-500)}`);
     }
     const deadline = Date.now() + CREATE_WAIT_MS;
     while (!(await link(name))) {
