@@ -83,6 +83,17 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
   const backend = createBackend(systemRunner(), process.platform, { userspace: opts.userspace });
   const { client, credentials } = openSession({ server: opts.server });
   const device = await ensureDevice(client, credentials);
+  const other =
+    previous &&
+    Object.keys(previous.networks).length > 0 &&
+    (previous.server !== credentials.server ||
+      previous.user_id !== credentials.user.id ||
+      previous.device_id !== device.device_id);
+  if (other) {
+    throw new CliError(
+      "interfaces of another server, account or device are still up here (daemon.json): run `warren down` first",
+    );
+  }
   const daemon = createDaemon({
     client,
     credentials,
