@@ -18,7 +18,8 @@ export default defineConfig({
     exclude: process.env.WARREN_TEST_WIREGUARD
       ? configDefaults.exclude
       : [...configDefaults.exclude, lanSuite],
-    testTimeout: 30_000,
+    // Generous: a server process starts in ~2 s on an idle machine but 10-20 s on a loaded one.
+    testTimeout: 90_000,
     hookTimeout: 60_000,
     pool: "forks",
     // Two cores: argon2 and database servers need their share.

@@ -144,7 +144,7 @@ export function spawnWarren(
     stderr: () => err,
     output: () => all,
     exited,
-    waitFor(pattern, timeoutMs = 15_000) {
+    waitFor(pattern, timeoutMs = 30_000) {
       const found = new Promise<RegExpMatchArray>((resolve, reject) => {
         const check = () => {
           const match = all.match(pattern);
@@ -161,7 +161,7 @@ export function spawnWarren(
       });
       return withTimeout(found, timeoutMs, () => `waiting for ${pattern} from ${describe()}`);
     },
-    waitForExit(timeoutMs = 15_000) {
+    waitForExit(timeoutMs = 30_000) {
       return withTimeout(exited, timeoutMs, () => `waiting for exit of ${describe()}`);
     },
     async kill() {
@@ -186,7 +186,7 @@ export async function startWarren(
   const args = options.args ?? [];
   if (!("PORT" in env) && !("SERVER_ADDR" in env) && !args.includes("--port")) env.PORT = "0";
   const proc = spawnWarren("server", args, { cwd: options.cwd, env });
-  const match = await proc.waitFor(LISTENING, options.timeoutMs ?? 20_000);
+  const match = await proc.waitFor(LISTENING, options.timeoutMs ?? 60_000);
   return { ...proc, url: match[1] as string, port: Number(match[3]) };
 }
 
@@ -198,7 +198,7 @@ export async function runWarren(
 ): Promise<Exit & { stdout: string; stderr: string }> {
   const proc = spawnWarren(command, args, options);
   try {
-    const exit = await proc.waitForExit(options.timeoutMs ?? 20_000);
+    const exit = await proc.waitForExit(options.timeoutMs ?? 60_000);
     return { ...exit, stdout: proc.stdout(), stderr: proc.stderr() };
   } finally {
     await proc.kill();
