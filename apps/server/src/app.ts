@@ -9,6 +9,7 @@ import { registerErrorHandling } from "./plugins/errors.js";
 import { registerOpenApi } from "./plugins/openapi.js";
 import { registerSecurity } from "./plugins/security.js";
 import { registerValidation } from "./plugins/validation.js";
+import { analyticsRoutes } from "./routes/analytics/index.js";
 import { auditRoutes } from "./routes/audit/index.js";
 import { challengeRoutes } from "./routes/auth/challenge.js";
 import { authRoutes } from "./routes/auth/index.js";
@@ -18,12 +19,14 @@ import { chatRoutes } from "./routes/chat/index.js";
 import { deviceRoutes } from "./routes/devices/index.js";
 import { healthRoutes } from "./routes/health/index.js";
 import { meRoutes } from "./routes/me/index.js";
+import { directMessageRoutes } from "./routes/messages/direct.js";
 import { addressRoutes } from "./routes/networks/addresses.js";
 import { networkRoutes } from "./routes/networks/index.js";
 import { networkMemberRoutes } from "./routes/networks/members.js";
 import { observabilityRoutes, type StatsDocument } from "./routes/observability/index.js";
 import { peerRoutes } from "./routes/peers/index.js";
 import { tenantRoutes } from "./routes/tenants/index.js";
+import { blockRoutes } from "./routes/users/blocks.js";
 import { userRoutes } from "./routes/users/index.js";
 import type { Services } from "./services/index.js";
 
@@ -100,7 +103,10 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
       await v1.register(tenantRoutes, deps);
       await v1.register(chatRoutes, deps);
       await v1.register(auditRoutes, deps);
+      await v1.register(analyticsRoutes, deps);
       await v1.register(meRoutes, deps);
+      await v1.register(directMessageRoutes, deps);
+      await v1.register(blockRoutes, deps);
     },
     { prefix: API_PREFIX },
   );

@@ -141,7 +141,26 @@ export const SETTINGS = [
     doc: "Wrong room passwords per user and room within LOGIN_FAILURE_WINDOW before rate_limited.",
   },
   { env: "ROOM_EXPIRY_DAYS", default: "7", doc: "Rooms with no activity for this many days are removed." },
-  { env: "CLEANUP_INTERVAL", default: "1h", doc: "How often expired rooms are looked for." },
+  {
+    env: "CLEANUP_INTERVAL",
+    default: "1h",
+    doc: "How often expired rooms and expired direct-message copies are looked for, and old analytics removed.",
+  },
+  {
+    env: "MESSAGE_TTL_DAYS",
+    default: "30",
+    doc: "Direct-message copies not delivered within this many days expire (fractions allowed) and their senders are told.",
+  },
+  {
+    env: "ALLOW_UNVERIFIED",
+    default: "false",
+    doc: "Store direct messages signed with a key the sender has not registered (marked `unverified`) instead of refusing them.",
+  },
+  {
+    env: "ALLOW_UNSIGNED",
+    default: "false",
+    doc: "Store direct messages without a signature (marked `unsigned`) instead of refusing them.",
+  },
   {
     env: "RECONNECT_AFTER",
     default: "2s",
@@ -150,7 +169,17 @@ export const SETTINGS = [
   {
     env: "ADMIN_USERS",
     default: "",
-    doc: "Comma-separated usernames (or user ids) who may run admin-only server commands.",
+    doc: "Comma-separated usernames (or user ids) of server admins: they may run admin-only server commands and read /v1/analytics. The first account created on an empty server is an admin too.",
+  },
+  {
+    env: "ANALYTICS_RETENTION_DAYS",
+    default: "400",
+    doc: "Analytics (hub sessions, active users, message counts) older than this many days are removed by the cleanup loop.",
+  },
+  {
+    env: "ANALYTICS_FLUSH_INTERVAL",
+    default: "60s",
+    doc: "How often message counts kept in memory are added to the database (and at midnight UTC and shutdown).",
   },
   {
     env: "STATS_TOKEN",
@@ -190,7 +219,18 @@ export interface Config {
   httpRedirectPort: number | undefined;
   shutdownTimeoutMs: number;
   adminUsers: string[];
+  /** analytics (issue 6): what is kept how long, and how often counts reach the database */
+  analytics: { retentionDays: number; flushIntervalMs: number };
   hub: HubConfig;
+  messages: MessagesConfig;
+}
+
+/** Direct messages (issue 6). */
+export interface MessagesConfig {
+  /** undelivered copies expire after this long */
+  ttlMs: number;
+  allowUnverified: boolean;
+  allowUnsigned: boolean;
 }
 
 export interface HubConfig {
@@ -312,6 +352,10 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     httpRedirectPort,
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT", parseDuration, 10_000),
     adminUsers: read("ADMIN_USERS", parseList, []),
+    analytics: {
+      retentionDays: read("ANALYTICS_RETENTION_DAYS", parsePositiveInt, 400),
+      flushIntervalMs: read("ANALYTICS_FLUSH_INTERVAL", parseDuration, 60_000),
+    },
     hub: {
       maxMessageBytes: read("MAX_MESSAGE_BYTES", parseBytes, 64 * 1024),
       slowClientBytes: read("SLOW_CLIENT_BYTES", parseBytes, 4 * 1024 * 1024),
@@ -328,6 +372,11 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
       cleanupIntervalMs: read("CLEANUP_INTERVAL", parseDuration, 3_600_000),
       reconnectAfterMs: read("RECONNECT_AFTER", parseDuration, 2000),
       statsToken: read("STATS_TOKEN", (v) => v),
+    },
+    messages: {
+      ttlMs: Math.round(read("MESSAGE_TTL_DAYS", parsePositiveNumber, 30) * 86_400_000),
+      allowUnverified: read("ALLOW_UNVERIFIED", parseBool, false),
+      allowUnsigned: read("ALLOW_UNSIGNED", parseBool, false),
     },
   };
   return Object.freeze(config);

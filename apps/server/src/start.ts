@@ -80,6 +80,8 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     if (signing.created) {
       log.warn(`generated a token signing key at ${signing.created}; set JWT_SECRET to choose your own`);
     }
+    // Heartbeat, and sessions a crashed server left open are closed (issue 6).
+    await services.analytics.start(log);
     await app.fastify.listen({ host: config.host, port: config.port });
     const port = (app.fastify.server.address() as AddressInfo).port;
     const scheme = https ? "https" : "http";
@@ -96,6 +98,17 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
         // One SHUTDOWN_TIMEOUT for sockets and in-flight requests together, not one each.
         const deadline = Date.now() + config.shutdownTimeoutMs;
         await hub?.shutdown(config.shutdownTimeoutMs);
+        // The sockets' session ends and the last frame counts, before the database closes
+        // (within what is left of SHUTDOWN_TIMEOUT, at least 0.5 s: a stuck database must
+        // not hold the exit).
+        let stopTimer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          services.analytics.stop(),
+          new Promise((r) => {
+            stopTimer = setTimeout(r, Math.max(500, deadline - Date.now()));
+          }),
+        ]);
+        clearTimeout(stopTimer);
         const server = app.fastify.server;
         const timer = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
         try {

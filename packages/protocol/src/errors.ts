@@ -13,6 +13,8 @@ export const ERRORS = {
   unknown_command: { status: 404, message: "No such command" },
   payload_too_large: { status: 413, message: "The body is larger than the server accepts" },
   unsupported_media_type: { status: 415, message: "Send the body as application/json" },
+  unsigned_message: { status: 400, message: "The message has no signature" },
+  unverified_signature: { status: 400, message: "The signing key is not a key of the sender" },
   // authentication
   unauthorized: { status: 401, message: "Sign in first: send an access token" },
   invalid_token: { status: 401, message: "The access token is not valid" },
@@ -48,6 +50,14 @@ export const ERRORS = {
   network_in_use: {
     status: 409,
     message: "The network has devices or reservations; its range cannot change",
+  },
+  stale_device_keys: {
+    status: 409,
+    message: "The copies do not match the current device keys; seal again for the keys in details",
+  },
+  device_key_exists: {
+    status: 409,
+    message: "This device already has a key of that kind; delete it first",
   },
   // limits and availability
   rate_limited: { status: 429, message: "Too many attempts; try again later" },

@@ -1,5 +1,17 @@
 import type { WebSocket } from "ws";
 
+/** Where a socket is in its device's pending direct messages. */
+export interface DmPaging {
+  /** the device's message key the pages were for */
+  key: string;
+  /** the last message id sent in a page */
+  cursor: string | undefined;
+  /** ids of the last page not yet acknowledged */
+  outstanding: Set<string>;
+  /** more pending copies wait after the cursor */
+  more: boolean;
+}
+
 /** What the upgrade established about a socket before it opened. */
 export interface Identity {
   userId: string;
@@ -28,6 +40,8 @@ export class Connection {
   /** a frame of this socket is being handled; later ones wait in `backlog`, in order */
   busy = false;
   backlog: [data: unknown, isBinary: boolean][] | undefined;
+  /** store-and-forward of direct messages to this socket's device, once it began (dm-delivery.ts) */
+  dm: DmPaging | undefined;
 
   constructor(
     readonly id: string,

@@ -34,7 +34,8 @@ export interface DispatchOptions {
   messageRate: number;
   log: { warn(obj: object, msg: string): void };
   onValid(conn: Connection): void;
-  onProcessed(): void;
+  /** a valid frame of `type` is about to be handled (stats, analytics counts) */
+  onProcessed(type: string): void;
 }
 
 /**
@@ -131,7 +132,7 @@ export function createDispatch(o: DispatchOptions) {
     }
     if (!conn.valid) o.onValid(conn);
     o.metrics.received(type);
-    o.onProcessed();
+    o.onProcessed(type);
     const handler = o.handlers[type as ClientFrameType] as (
       c: Connection,
       f: unknown,

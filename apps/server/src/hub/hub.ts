@@ -9,6 +9,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
 import { Connection, type Identity } from "./connection.js";
 import { createDispatch } from "./dispatch.js";
+import { createDmDelivery } from "./dm-delivery.js";
 import { createHandlers } from "./handlers/index.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
@@ -88,6 +89,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     }
   };
   const local = createLocalSockets(bus, deliver);
+  const dmDelivery = createDmDelivery(services.directMessages, outbox);
 
   const dispatch = createDispatch({
     handlers: createHandlers({
@@ -97,6 +99,8 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       presence: services.presence,
       commands: services.commands,
       scopes: services.scopes,
+      directMessages: services.directMessages,
+      dmDelivery,
     }),
     buckets: services.state.messageBuckets,
     outbox,
@@ -107,8 +111,9 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       conn.valid = true;
       pending.delete(conn);
     },
-    onProcessed() {
+    onProcessed(type) {
       stats.messages_processed += 1;
+      services.analytics.count(type);
     },
   });
 
@@ -158,6 +163,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     stats.connections_total += 1;
     stats.connections_active += 1;
     metrics.activeConnections.inc();
+    services.analytics.sessionOpened(conn.id, identity.userId, identity.device, conn.openedAt);
     const welcome: WelcomeFrame = {
       type: "welcome",
       user: { id: identity.userId, username: identity.username },
@@ -200,6 +206,10 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       local.add(topics.device(identity.userId, identity.device), conn);
       for (const topic of scoped) local.add(topic, conn);
       outbox.frame(conn, welcome as unknown as { type: string });
+      // Store-and-forward: the device's first page of pending direct messages, before
+      // anything it sent meanwhile is answered (issue 6).
+      await dmDelivery.start(conn).catch((err) => log.warn({ err }, "direct message delivery failed"));
+      if (!connections.has(conn)) return;
       drain(conn);
       await services.presence.connected(identity.userId, identity.device);
       await services.scopes.connected(identity.userId, identity.device);
@@ -211,9 +221,11 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     pending.delete(conn);
     stats.connections_active -= 1;
     metrics.activeConnections.dec();
-    metrics.connectionDuration.observe((Date.now() - conn.openedAt) / 1000);
+    const closedAt = Date.now();
+    metrics.connectionDuration.observe((closedAt - conn.openedAt) / 1000);
     local.removeAll(conn);
     const { userId, device } = conn.identity;
+    services.analytics.sessionClosed(conn.id, userId, device, conn.openedAt, closedAt);
     try {
       await services.scopes.disconnected(userId, device);
       const offline = await services.presence.disconnected(userId, device);
@@ -291,6 +303,8 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
   deadline.unref();
   const cleanup = setInterval(() => {
     void services.rooms.cleanup().catch((err) => log.warn({ err }, "room cleanup failed"));
+    void services.analytics.prune().catch((err) => log.warn({ err }, "analytics pruning failed"));
+    void services.directMessages.expire().catch((err) => log.warn({ err }, "direct message expiry failed"));
   }, hub.cleanupIntervalMs);
   cleanup.unref();
 

@@ -5,6 +5,7 @@ import proxyAddr from "proxy-addr";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import { AppError } from "../errors.js";
 import type { Metrics } from "../observability/metrics.js";
+import { adminSet, isServerAdmin } from "../policy/policy.js";
 import type { Services } from "../services/index.js";
 import type { Identity } from "./connection.js";
 
@@ -71,7 +72,7 @@ export function createUpgradeCheck(o: UpgradeOptions) {
           ? (_: string, i: number) => i < (o.trustProxy as number)
           : proxyAddr.compile(o.trustProxy);
   const allowed = new Set(o.allowedOrigins);
-  const admins = new Set(o.adminUsers.map((u) => u.toLowerCase()));
+  const admins = adminSet(o.adminUsers);
 
   return async function check(req: IncomingMessage, socket: Duplex): Promise<Identity | undefined> {
     const url = new URL(req.url ?? "/", "http://localhost");
@@ -124,7 +125,7 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       device: device ?? uuidv7(),
       session: principal.sessionId,
       signinKey: key?.public_key ?? null,
-      isAdmin: admins.has(user.username_key) || admins.has(user.id),
+      isAdmin: isServerAdmin(user, admins),
     };
   };
 }

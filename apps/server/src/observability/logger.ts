@@ -30,6 +30,11 @@ export function loggerOptions(
         "*.token",
         "*.secret",
         "*.signature",
+        // Direct messages (issue 6): sealed copies never reach a log line, not even sealed.
+        "*.copies",
+        "*.copy",
+        "*.ciphertext",
+        "*.enc",
       ],
       censor: "[redacted]",
     },

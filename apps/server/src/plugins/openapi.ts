@@ -21,6 +21,11 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         { name: "health", description: "Liveness and readiness" },
         { name: "auth", description: "Accounts, sessions, second factor and keys" },
         { name: "users", description: "Public profiles and keys" },
+        {
+          name: "direct messages",
+          description: "End-to-end encrypted direct messages: sealed copies, history",
+        },
+        { name: "analytics", description: "Sessions, active users and message counts, for server admins" },
       ],
     },
   });

@@ -156,7 +156,25 @@ export function mayRemovePeer(role: CommunityRole | "none", ownsDevice: boolean)
   return ownsDevice || mayInCommunity(role, "remove_peer");
 }
 
-/** Server commands marked admin run only for users named in ADMIN_USERS. */
+/**
+ * Server admins (seed 001, issue 6): users named in ADMIN_USERS, by username (any case)
+ * or id, and the first account created on an empty server (users.is_admin). The one
+ * definition for admin-only hub commands and admin-only REST routes. `adminUsers` holds
+ * the ADMIN_USERS entries lower-cased (see adminSet).
+ */
+export function isServerAdmin(
+  user: { id: string; username_key: string; is_admin: number | boolean },
+  adminUsers: ReadonlySet<string>,
+): boolean {
+  return Boolean(user.is_admin) || adminUsers.has(user.username_key) || adminUsers.has(user.id);
+}
+
+/** ADMIN_USERS as isServerAdmin reads it: lower-cased (usernames ignore case; ids are lower-case). */
+export function adminSet(adminUsers: readonly string[]): ReadonlySet<string> {
+  return new Set(adminUsers.map((u) => u.toLowerCase()));
+}
+
+/** Server commands marked admin run only for server admins (isServerAdmin). */
 export function mayRunCommand(command: { admin: boolean }, user: { isAdmin: boolean }): boolean {
   return !command.admin || user.isAdmin;
 }

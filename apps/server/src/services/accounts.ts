@@ -28,9 +28,14 @@ export function toKey(row: KeyRow): PublicKeyRecord {
     kind: row.kind,
     public_key: row.public_key,
     label: row.label,
+    device: row.device,
     created_at: row.created_at,
   };
 }
+
+/** What the audit log keeps of a key: its kind, and its device for a device's key (issue 6). */
+const keyDetails = (key: KeyRow) =>
+  key.device === null ? { kind: key.kind } : { kind: key.kind, device: key.device };
 
 /** Turns a unique-constraint failure into the conflict the client should see. */
 function conflictOf(err: unknown): AppError | undefined {
@@ -38,8 +43,16 @@ function conflictOf(err: unknown): AppError | undefined {
   if (hit === undefined) return undefined;
   if (hit.includes("username")) return new AppError("username_taken", undefined, { cause: err });
   if (hit.includes("email")) return new AppError("email_taken", undefined, { cause: err });
+  // Before public_key: SQLite names this index's columns, user_keys.user_id, .device, .kind.
+  if (hit.includes("device")) return new AppError("device_key_exists", undefined, { cause: err });
   if (hit.includes("public_key")) return new AppError("key_taken", undefined, { cause: err });
   return undefined;
+}
+
+/** The insert hit the one-first-admin index: another first registration won the race. */
+function firstAdminTaken(err: unknown): boolean {
+  const hit = uniqueViolation(err);
+  return hit !== undefined && (hit.includes("is_admin") || hit.includes("first_admin"));
 }
 
 /** Accounts, their profiles and their public keys. */
@@ -51,8 +64,11 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
   };
 
   return {
-    /** Creates an account with a password, an Ed25519 key, or both. */
-    async register(body: RegisterBody, ctx: RequestContext): Promise<User> {
+    /**
+     * Creates an account with a password, an Ed25519 key, or both. `admin`: it is the
+     * first account on an empty server, so a server admin (issue 6).
+     */
+    async register(body: RegisterBody, ctx: RequestContext): Promise<{ user: User; admin: boolean }> {
       if (!body.password && !body.public_key) {
         throw new AppError("invalid_request", "Give a password, a public_key, or both", {
           details: { fields: ["password", "public_key"] },
@@ -75,10 +91,15 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
         totp_last_step: null,
         created_at: now,
         updated_at: now,
+        is_admin: 0,
       };
-      try {
-        await db.transaction().execute(async (tx) => {
+      // Whether the server is empty is decided in the transaction that inserts; of two
+      // first registrations racing on PostgreSQL, the unique index lets one be admin and
+      // the other is inserted again as a plain account.
+      const insert = (mayBeFirst: boolean) =>
+        db.transaction().execute(async (tx) => {
           const r = createRepositories(tx);
+          user.is_admin = mayBeFirst && !(await r.users.any()) ? 1 : 0;
           await r.users.insert(user);
           if (publicKey) {
             await r.keys.insert({
@@ -91,11 +112,20 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
             });
           }
         });
+      try {
+        await insert(true).catch((err) => {
+          if (firstAdminTaken(err)) return insert(false);
+          throw err;
+        });
       } catch (err) {
         throw conflictOf(err) ?? err;
       }
-      await audit.record("account.register", { actorId: user.id, target: user.id }, ctx);
-      return toUser(user);
+      await audit.record(
+        "account.register",
+        { actorId: user.id, target: user.id, ...(user.is_admin ? { details: { server_admin: true } } : {}) },
+        ctx,
+      );
+      return { user: toUser(user), admin: user.is_admin === 1 };
     },
 
     async me(userId: string, sessionId: string): Promise<Me> {
@@ -128,13 +158,14 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
         public_key: validatePublicKey(body.kind, body.public_key),
         label: body.label ?? null,
         created_at: nowIso(),
+        device: body.device ?? null,
       };
       try {
         await repos.keys.insert(row);
       } catch (err) {
         throw conflictOf(err) ?? err;
       }
-      await audit.record("key.add", { actorId: userId, target: row.id, details: { kind: row.kind } }, ctx);
+      await audit.record("key.add", { actorId: userId, target: row.id, details: keyDetails(row) }, ctx);
       return toKey(row);
     },
 
@@ -158,7 +189,7 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
         }
         if (!(await r.keys.delete(userId, keyId))) throw new AppError("not_found", "No such key");
       });
-      await audit.record("key.delete", { actorId: userId, target: keyId, details: { kind: key.kind } }, ctx);
+      await audit.record("key.delete", { actorId: userId, target: keyId, details: keyDetails(key) }, ctx);
     },
   };
 }

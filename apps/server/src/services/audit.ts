@@ -16,6 +16,9 @@ export type AuditAction =
   | "totp.recovery_used"
   | "key.add"
   | "key.delete"
+  // direct messages (issue 6)
+  | "user.block"
+  | "user.unblock"
   // communities and networks (issue 4): tenant.create, member.kick, network.create, …
   | `tenant.${string}`
   | `member.${string}`

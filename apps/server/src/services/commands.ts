@@ -11,7 +11,7 @@ export type CommandHandler = (params: unknown, ctx: CommandContext) => unknown |
 
 export interface CommandOptions {
   description?: string;
-  /** only users named in ADMIN_USERS may run it */
+  /** only server admins (ADMIN_USERS, the first account) may run it */
   admin?: boolean;
 }
 

@@ -85,6 +85,14 @@ export function createDataRights(deps: {
       const user = await repos.users.byId(userId);
       if (!user) throw new AppError("not_found", "No such user");
       const d = await repos.personalData.collect(userId);
+      const dms = await repos.directMessages.ofUser(userId);
+      const blocks = await repos.blocks.list(userId);
+      const copiesOf = new Map<string, typeof dms.copies>();
+      for (const c of dms.copies) {
+        const list = copiesOf.get(c.message_id);
+        if (list) list.push(c);
+        else copiesOf.set(c.message_id, [c]);
+      }
       return {
         format: "warren-export-1",
         exported_at: nowIso(),
@@ -143,6 +151,19 @@ export function createDataRights(deps: {
           ...(a.ip !== null ? { ip: a.ip } : {}),
           created_at: a.created_at,
         })),
+        // Metadata only: the ciphertexts are sealed to your devices' keys, and worthless here.
+        direct_messages: dms.messages.map((m) => ({
+          id: m.id,
+          from: m.sender_id,
+          to: m.recipient_id,
+          client_msg_id: m.client_msg_id,
+          sent_at: m.sent_at,
+          received_at: m.received_at,
+          verification: m.verification,
+          copies: (copiesOf.get(m.id) ?? []).map(({ message_id: _, ...c }) => c),
+        })),
+        blocks: blocks.map((b) => ({ user_id: b.user_id, created_at: b.created_at })),
+        hub_sessions: await repos.analytics.sessionsOfUser(userId),
       };
     },
 
@@ -172,6 +193,8 @@ export function createDataRights(deps: {
         // What to announce is read inside the transaction, before the rows go.
         const d = await r.personalData.collect(userId);
         await r.personalData.deleteCommunities(solo);
+        // Direct messages nobody else holds a copy of go; the rest lose only this user's copies.
+        await r.directMessages.forgetUser(userId);
         if (!(await r.personalData.deleteUser(userId))) throw new AppError("not_found", "No such user");
         const deleted = new Set(solo);
         return {

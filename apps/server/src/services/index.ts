@@ -6,14 +6,18 @@ import type { Database } from "../storage/create-database.js";
 import { createRepositories } from "../storage/repositories/index.js";
 import { createAccounts } from "./accounts.js";
 import { createAddresses } from "./addresses.js";
+import { createAnalytics } from "./analytics.js";
+import { createAnalyticsReports } from "./analytics-reports.js";
 import { createAudit } from "./audit.js";
 import { createAuditLog } from "./audit-log.js";
+import { createBlocks } from "./blocks.js";
 import { createBruteForceGuard } from "./brute-force.js";
 import { registerBuiltinCommands } from "./builtin-commands.js";
 import { createChat } from "./chat.js";
 import { createCommands } from "./commands.js";
 import { createDataRights } from "./data-rights.js";
 import { createDevices } from "./devices.js";
+import { createDirectMessages } from "./direct-messages.js";
 import { createInvites } from "./invites.js";
 import { createNetworkMembers } from "./network-members.js";
 import { createNetworks } from "./networks.js";
@@ -92,6 +96,22 @@ export function createServices({ database, config, signingSecret, bus, state, re
   scopes.listen({ connected: peers.connected, disconnected: peers.disconnected });
   const chat = createChat(repos.chat, repos.users, bus, audit);
   const auditLog = createAuditLog(repos.audit, repos.memberships);
+  const analytics = createAnalytics({
+    repo: repos.analytics,
+    flushIntervalMs: config.analytics.flushIntervalMs,
+    retentionDays: config.analytics.retentionDays,
+    recoverAllAtStart: database.dialect === "sqlite",
+  });
+  const analyticsReports = createAnalyticsReports({ repos, analytics, adminUsers: config.adminUsers });
+  const directMessages = createDirectMessages({
+    db: database.db,
+    repos,
+    bus,
+    state,
+    scopes,
+    config: config.messages,
+  });
+  const blocks = createBlocks(repos, audit);
   // DELETE /v1/me checks the password: wrong guesses count like failed sign-ins.
   const deletePasswordGuard = createBruteForceGuard({
     perAccount: config.loginMaxFailures,
@@ -123,6 +143,10 @@ export function createServices({ database, config, signingSecret, bus, state, re
     scopes,
     chat,
     auditLog,
+    analytics,
+    analyticsReports,
+    directMessages,
+    blocks,
     dataRights,
     tenants,
     tenantMembers,

@@ -1,3 +1,5 @@
+import type { ColumnType } from "kysely";
+
 /**
  * The database as Kysely sees it. Times are stored as UTC ISO 8601 text
  * ("2026-01-02T03:04:05.678Z") in both dialects: it sorts as it reads, needs no
@@ -18,6 +20,12 @@ export interface UsersTable {
   totp_last_step: number | null;
   created_at: string;
   updated_at: string;
+  /**
+   * 1 for the first account created on an empty server: a server admin (issue 6). A
+   * unique index allows one such row, so two first registrations racing cannot both
+   * get it. Other server admins come from ADMIN_USERS.
+   */
+  is_admin: ColumnType<number, number | undefined, number>;
 }
 
 export interface UserKeysTable {
@@ -27,6 +35,8 @@ export interface UserKeysTable {
   public_key: string;
   label: string | null;
   created_at: string;
+  /** the hub device id the key belongs to (issue 6); NULL: no device, sign-in only */
+  device: string | null;
 }
 
 export interface SessionsTable {
@@ -226,6 +236,82 @@ export interface ChatMessagesTable {
   edited_at: string | null;
 }
 
+/** A direct message (issue 6): what the server checks, never what it says. */
+export interface DirectMessagesTable {
+  id: string;
+  /** no foreign key: a deleted account's id stays on the other party's messages */
+  sender_id: string;
+  recipient_id: string;
+  client_msg_id: string;
+  /** the sender's clock, as signed */
+  sent_at: string;
+  received_at: string;
+  signature: string | null;
+  signing_key_id: string | null;
+  verification: "verified" | "unverified" | "unsigned";
+  /** JSON [[device_key_id, hash], …] sorted by device_key_id */
+  hashes: string;
+}
+
+/** One sealed copy of a direct message, for one device key. */
+export interface DirectMessageCopiesTable {
+  message_id: string;
+  device_key_id: string;
+  /** who holds the key */
+  user_id: string;
+  /** the hub device id of the key */
+  device: string;
+  /** NULL once expired */
+  enc: string | null;
+  ciphertext: string | null;
+  status: "pending" | "delivered" | "read" | "expired";
+  delivered_at: string | null;
+  read_at: string | null;
+  expired_at: string | null;
+}
+
+export interface UserBlocksTable {
+  user_id: string;
+  blocked_id: string;
+  created_at: string;
+}
+
+/** One hub connection (issue 6, seed 001's session tracking): who, which device, when. No address. */
+export interface AnalyticsSessionsTable {
+  /** the connection's id (the welcome frame's `session`) */
+  id: string;
+  user_id: string;
+  /** the hub device string of the connection */
+  device: string;
+  /** the server process that held it (analytics_instances.id) */
+  instance: string;
+  started_at: string;
+  ended_at: string | null;
+  duration_ms: number | null;
+  /** 1: closed after its server stopped without closing it; ended_at is the server's last sign of life */
+  recovered: number;
+}
+
+/** Users active (a hub connection open at some moment) on each UTC day. */
+export interface AnalyticsActiveUsersTable {
+  day: string;
+  user_id: string;
+}
+
+/** Client frames received per UTC day and type, summed over every instance. */
+export interface AnalyticsMessageCountsTable {
+  day: string;
+  type: string;
+  count: number | string | bigint;
+}
+
+/** Server processes writing analytics: their heartbeat tells a live one from a crashed one. */
+export interface AnalyticsInstancesTable {
+  id: string;
+  started_at: string;
+  last_seen_at: string;
+}
+
 export interface Schema {
   users: UsersTable;
   user_keys: UserKeysTable;
@@ -247,4 +333,11 @@ export interface Schema {
   peers: PeersTable;
   address_reservations: AddressReservationsTable;
   chat_messages: ChatMessagesTable;
+  analytics_sessions: AnalyticsSessionsTable;
+  analytics_active_users: AnalyticsActiveUsersTable;
+  analytics_message_counts: AnalyticsMessageCountsTable;
+  analytics_instances: AnalyticsInstancesTable;
+  direct_messages: DirectMessagesTable;
+  direct_message_copies: DirectMessageCopiesTable;
+  user_blocks: UserBlocksTable;
 }

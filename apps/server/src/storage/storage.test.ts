@@ -3,15 +3,18 @@ import { backends, postgresBackend, sqliteBackend } from "../../test/helpers/bac
 import { createDatabase } from "./create-database.js";
 import { describeSchema } from "./introspect.js";
 import { migrate } from "./migrations/index.js";
+import { directMessagesContract } from "./repositories/direct-messages.contract.js";
 import { repositoryContract } from "./repositories/repositories.contract.js";
 
 for (const backend of backends()) {
-  repositoryContract(backend.name, async () => {
+  const open = async () => {
     const made = await backend.create();
     const database = createDatabase({ databaseUrl: made.databaseUrl, dbPath: made.dbPath });
     await migrate(database.db);
     return { database, drop: made.drop };
-  });
+  };
+  repositoryContract(backend.name, open);
+  directMessagesContract(backend.name, open);
 
   describe(`migrations on ${backend.name}`, () => {
     it("apply once; running them again changes nothing", async () => {
@@ -24,10 +27,16 @@ for (const backend of backends()) {
         expect(await describeSchema(database.db, database.dialect)).toEqual(before);
         expect(Object.keys(before.tables).sort()).toEqual([
           "address_reservations",
+          "analytics_active_users",
+          "analytics_instances",
+          "analytics_message_counts",
+          "analytics_sessions",
           "audit_events",
           "auth_challenges",
           "chat_messages",
           "devices",
+          "direct_message_copies",
+          "direct_messages",
           "invites",
           "network_bans",
           "network_members",
@@ -41,6 +50,7 @@ for (const backend of backends()) {
           "tenant_bans",
           "tenant_members",
           "tenants",
+          "user_blocks",
           "user_keys",
           "users",
         ]);

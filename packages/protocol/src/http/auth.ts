@@ -11,6 +11,12 @@ export const Username = Type.String({ pattern: USERNAME_PATTERN, minLength: 3, m
 export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 });
 export const PublicKey = Type.String({ pattern: KEY_PATTERN, description: "32-byte public key, base64" });
 export const KeyKind = Type.Union([Type.Literal("ed25519"), Type.Literal("x25519")]);
+/** A hub device id, the `?device=` of /v1/ws: a device's message keys name it (issue 6). */
+export const DEVICE_PATTERN = "^[A-Za-z0-9_.:-]{1,64}$";
+export const KeyDevice = Type.String({
+  pattern: DEVICE_PATTERN,
+  description: "the hub device id (`?device=` of /v1/ws) this key belongs to",
+});
 
 export const User = Type.Object({
   id: Id,
@@ -32,6 +38,9 @@ export const PublicKeyRecord = Type.Object({
   kind: KeyKind,
   public_key: Type.String(),
   label: Type.Union([Type.String(), Type.Null()]),
+  device: Type.Union([Type.String(), Type.Null()], {
+    description: "the hub device id the key belongs to; null for a key of no device (sign-in only)",
+  }),
   created_at: Timestamp,
 });
 
@@ -90,6 +99,7 @@ export const AddKeyBody = Type.Object({
   kind: KeyKind,
   public_key: PublicKey,
   label: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  device: Type.Optional(KeyDevice),
 });
 
 export const KeyList = Type.Object({ keys: Type.Array(PublicKeyRecord) });

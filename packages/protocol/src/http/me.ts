@@ -137,6 +137,40 @@ export const PersonalDataExport = Type.Object({
     }),
     { description: "events where you are the actor" },
   ),
+  direct_messages: Type.Array(
+    Type.Object({
+      id: Id,
+      from: Id,
+      to: Id,
+      client_msg_id: Text,
+      sent_at: Text,
+      received_at: Time,
+      verification: Text,
+      copies: Type.Array(
+        Type.Object({
+          device_key_id: Text,
+          device: Nullable(Text),
+          status: Text,
+          delivered_at: Nullable(Time),
+          read_at: Nullable(Time),
+        }),
+        { description: "your own devices' copies: their delivery, not their ciphertext" },
+      ),
+    }),
+    { description: "direct messages you sent or received (issue 6): metadata only, no ciphertext" },
+  ),
+  blocks: Type.Array(Type.Object({ user_id: Id, created_at: Time }), { description: "users you blocked" }),
+  hub_sessions: Type.Array(
+    Type.Object({
+      id: Text,
+      device: Text,
+      started_at: Time,
+      ended_at: Nullable(Time),
+      duration_ms: Type.Union([Type.Integer(), Type.Null()]),
+      recovered: Type.Boolean(),
+    }),
+    { description: "your hub connections as analytics keep them (issue 6): no address is stored" },
+  ),
 });
 
 export type DeleteMeBody = Static<typeof DeleteMeBody>;

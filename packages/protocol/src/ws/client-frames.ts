@@ -1,5 +1,6 @@
 import { type Static, Type } from "typebox";
 import { Id } from "../http/common.js";
+import { sendDirectMessageFields } from "../http/direct-messages.js";
 
 /**
  * Frames a client sends over /v1/ws: JSON text, tagged on "type". A frame with "id"
@@ -9,6 +10,7 @@ import { Id } from "../http/common.js";
 const FrameId = Type.Optional(Type.String({ minLength: 1, maxLength: 64 }));
 const DeviceId = Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" });
 const RoomName = Type.String({ minLength: 1, maxLength: 64 });
+const MessageIds = Type.Array(Id, { minItems: 1, maxItems: 256 });
 
 const frame = <T extends string, P extends Record<string, import("typebox").TSchema>>(type: T, props: P) =>
   Type.Object({ type: Type.Literal(type), id: FrameId, ...props });
@@ -45,6 +47,11 @@ export const ClientFrames = {
     name: Type.String({ minLength: 1, maxLength: 64 }),
     params: Type.Optional(Type.Unknown()),
   }),
+  // Direct messages (issue 6): sealed copies the server stores and forwards.
+  "dm.send": frame("dm.send", sendDirectMessageFields),
+  "dm.ack": frame("dm.ack", { ids: MessageIds }),
+  "dm.read": frame("dm.read", { ids: MessageIds }),
+  "dm.fetch": frame("dm.fetch", {}),
 } as const;
 
 export type ClientFrameType = keyof typeof ClientFrames;

@@ -181,6 +181,35 @@ export type PeerEventFrame =
       endpoint: string | null;
     };
 
+/**
+ * A direct message's copy for the device this socket is on (issue 6): sent live to
+ * every socket of a device holding the copy's key, and to a connecting device for its
+ * pending copies, oldest first, in pages of 100.
+ */
+export interface DirectMessageFrame {
+  type: "dm";
+  id: string;
+  from: string;
+  to: string;
+  sent_at: string;
+  client_msg_id: string;
+  signature: string | null;
+  signing_key_id: string | null;
+  verification: "verified" | "unverified" | "unsigned";
+  /** [device_key_id, base64 SHA-256] of every copy, sorted by device_key_id */
+  hashes: [string, string][];
+  copy: { device_key_id: string; enc: string; ciphertext: string };
+}
+
+/** To the sender's sockets: a recipient device's copy moved forward (never back). */
+export interface DirectMessageStatusFrame {
+  type: "dm.status";
+  id: string;
+  device_key_id: string;
+  status: "delivered" | "read" | "expired";
+  at: string;
+}
+
 export interface ServerShutdownFrame {
   type: "server_shutdown";
   reconnect_after_ms: number;
@@ -198,5 +227,7 @@ export type ServerFrame =
   | CommunityEventFrame
   | PeerEventFrame
   | NetworkEventFrame
+  | DirectMessageFrame
+  | DirectMessageStatusFrame
   | ServerShutdownFrame
   | { type: "pong"; re?: string };

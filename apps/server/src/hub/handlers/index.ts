@@ -1,11 +1,14 @@
 import type { ClientFrame, ClientFrameType } from "@warren/protocol";
 import type { Bus } from "../../bus/bus.js";
 import type { Commands } from "../../services/commands.js";
+import type { DirectMessages } from "../../services/direct-messages.js";
 import type { Presence } from "../../services/presence.js";
 import type { Rooms } from "../../services/rooms.js";
 import type { Scopes } from "../../services/scopes.js";
 import type { SharedState } from "../../state/index.js";
 import type { Connection } from "../connection.js";
+import type { DmDelivery } from "../dm-delivery.js";
+import { dmHandlers } from "./direct-messages.js";
 import { relayHandler } from "./relay.js";
 import { roomHandlers } from "./rooms.js";
 
@@ -16,6 +19,8 @@ export interface HandlerDeps {
   presence: Presence;
   commands: Commands;
   scopes: Scopes;
+  directMessages: DirectMessages;
+  dmDelivery: DmDelivery;
 }
 
 /**
@@ -52,5 +57,6 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const result = await deps.commands.run(f.name, f.params, { userId, username, isAdmin });
       return { frame: { type: "command.result", result: result ?? null } };
     },
+    ...dmHandlers(deps),
   };
 }

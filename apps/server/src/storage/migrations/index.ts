@@ -2,12 +2,16 @@ import { type Kysely, type Migration, Migrator } from "kysely";
 import * as accounts from "./0001-accounts.js";
 import * as rooms from "./0002-rooms.js";
 import * as communities from "./0003-communities.js";
+import * as directMessages from "./0004-direct-messages.js";
+import * as analytics from "./0005-analytics.js";
 
 /** Migrations live in code, in order; a name is never reused or edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
   "0001-accounts": accounts,
   "0002-rooms": rooms,
   "0003-communities": communities,
+  "0004-direct-messages": directMessages,
+  "0005-analytics": analytics,
 };
 
 /** Applies every pending migration; running it again changes nothing. Returns the names applied. */

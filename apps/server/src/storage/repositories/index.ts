@@ -1,10 +1,13 @@
 import type { Kysely } from "kysely";
 import type { Schema } from "../schema.js";
 import { createAddressesRepository } from "./addresses.js";
+import { createAnalyticsRepository } from "./analytics.js";
 import { createAuditRepository } from "./audit.js";
+import { createBlocksRepository } from "./blocks.js";
 import { createChallengesRepository } from "./challenges.js";
 import { createChatRepository } from "./chat.js";
 import { createDevicesRepository } from "./devices.js";
+import { createDirectMessagesRepository } from "./direct-messages.js";
 import { createInvitesRepository } from "./invites.js";
 import { createKeysRepository } from "./keys.js";
 import { createMembershipsRepository } from "./memberships.js";
@@ -35,6 +38,9 @@ export function createRepositories(db: Kysely<Schema>) {
     invites: createInvitesRepository(db),
     chat: createChatRepository(db),
     personalData: createPersonalDataRepository(db),
+    analytics: createAnalyticsRepository(db),
+    directMessages: createDirectMessagesRepository(db),
+    blocks: createBlocksRepository(db),
   };
 }
 

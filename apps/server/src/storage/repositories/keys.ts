@@ -1,11 +1,11 @@
-import type { Kysely, Selectable } from "kysely";
+import type { Insertable, Kysely, Selectable } from "kysely";
 import type { Schema, UserKeysTable } from "../schema.js";
 
 export type KeyRow = Selectable<UserKeysTable>;
 
 export function createKeysRepository(db: Kysely<Schema>) {
   return {
-    async insert(row: KeyRow): Promise<void> {
+    async insert(row: Insertable<UserKeysTable>): Promise<void> {
       await db.insertInto("user_keys").values(row).execute();
     },
     async listForUser(userId: string): Promise<KeyRow[]> {
@@ -20,6 +20,28 @@ export function createKeysRepository(db: Kysely<Schema>) {
         .selectAll()
         .where("kind", "=", kind)
         .where("public_key", "=", publicKey)
+        .executeTakeFirst();
+    },
+    /** The X25519 keys of these users' devices: the keys direct messages are sealed for. */
+    async messageKeys(userIds: string[]): Promise<KeyRow[]> {
+      if (userIds.length === 0) return [];
+      return db
+        .selectFrom("user_keys")
+        .selectAll()
+        .where("user_id", "in", userIds)
+        .where("kind", "=", "x25519")
+        .where("device", "is not", null)
+        .orderBy("id")
+        .execute();
+    },
+    /** A device's key of one kind, if it has one. */
+    async ofDevice(userId: string, device: string, kind: KeyRow["kind"]): Promise<KeyRow | undefined> {
+      return db
+        .selectFrom("user_keys")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .where("device", "=", device)
+        .where("kind", "=", kind)
         .executeTakeFirst();
     },
     async delete(userId: string, id: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { uuidv7 } from "@warren/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../create-database.js";
+import { analyticsContract } from "./analytics.contract.js";
 import { createRepositories, type Repositories } from "./index.js";
 import type { UserRow } from "./users.js";
 
@@ -41,6 +42,7 @@ export function repositoryContract(
         totp_secret: null,
         totp_enabled_at: null,
         totp_last_step: null,
+        is_admin: 0,
         created_at: now(),
         updated_at: now(),
         ...over,
@@ -218,5 +220,7 @@ export function repositoryContract(
         }),
       ).rejects.toThrow();
     });
+
+    analyticsContract(() => repos, newUser);
   });
 }

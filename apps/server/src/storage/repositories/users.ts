@@ -1,12 +1,17 @@
-import type { Kysely, Selectable, Updateable } from "kysely";
+import type { Insertable, Kysely, Selectable, Updateable } from "kysely";
 import type { Schema, UsersTable } from "../schema.js";
 
 export type UserRow = Selectable<UsersTable>;
 
 export function createUsersRepository(db: Kysely<Schema>) {
   return {
-    async insert(row: UserRow): Promise<void> {
+    /** is_admin may be left out: 0, a plain account. */
+    async insert(row: Insertable<UsersTable>): Promise<void> {
       await db.insertInto("users").values(row).execute();
+    },
+    /** Is there any account at all? (The first one on an empty server is an admin.) */
+    async any(): Promise<boolean> {
+      return (await db.selectFrom("users").select("id").limit(1).executeTakeFirst()) !== undefined;
     },
     async byId(id: string): Promise<UserRow | undefined> {
       return db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();

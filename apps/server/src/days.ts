@@ -1,0 +1,44 @@
+/**
+ * UTC calendar days as "YYYY-MM-DD" text: the unit of analytics (issue 6). Stored times
+ * are UTC ISO 8601 text, so a time's day is its first ten characters.
+ */
+
+const DAY_MS = 86_400_000;
+
+/** The UTC day of a time (epoch milliseconds or stored ISO text). */
+export function dayOf(time: number | string): string {
+  if (typeof time === "string") return time.slice(0, 10);
+  return new Date(time).toISOString().slice(0, 10);
+}
+
+/** Midnight UTC at the start of `day`, in epoch milliseconds. */
+export function dayStartMs(day: string): number {
+  return Date.parse(`${day}T00:00:00.000Z`);
+}
+
+/** Midnight UTC at the start of `day`, as stored ISO text. */
+export function dayStartIso(day: string): string {
+  return `${day}T00:00:00.000Z`;
+}
+
+export function addDays(day: string, n: number): string {
+  return dayOf(dayStartMs(day) + n * DAY_MS);
+}
+
+/** Days from `from` to `to`, both included; empty when `to` is before `from`. */
+export function daysFromTo(from: string, to: string): string[] {
+  const out: string[] = [];
+  const end = dayStartMs(to);
+  for (let t = dayStartMs(from); t <= end; t += DAY_MS) out.push(dayOf(t));
+  return out;
+}
+
+/** How many days from `from` to `to`, both included. */
+export function dayCount(from: string, to: string): number {
+  return Math.round((dayStartMs(to) - dayStartMs(from)) / DAY_MS) + 1;
+}
+
+/** Milliseconds from `now` until the next UTC midnight. */
+export function msUntilNextDay(now: number): number {
+  return DAY_MS - (now % DAY_MS);
+}

@@ -1,0 +1,62 @@
+import { BlockedUser, BlockList, IdParams } from "@warren/protocol";
+import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { principalOf } from "../../plugins/authenticate.js";
+import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+
+/** Blocking (issue 6): a blocked user's direct messages, and yours to them, answer peer_unavailable. */
+export async function blockRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+  const r = typed(app);
+  const common = { tags: ["users"], security: bearer };
+
+  r.post(
+    "/users/:id/block",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Block a user: no direct messages either way; 201, or 200 when already blocked",
+        params: IdParams,
+        response: { 200: BlockedUser, 201: BlockedUser, ...errors(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { created, ...blocked } = await services.blocks.block(
+        principalOf(request).userId,
+        request.params.id,
+        contextOf(request),
+      );
+      return reply.code(created ? 201 : 200).send(blocked);
+    },
+  );
+
+  r.delete(
+    "/users/:id/block",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "Unblock a user",
+        params: IdParams,
+        response: { 204: Type.Null(), ...errors(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      await services.blocks.unblock(principalOf(request).userId, request.params.id, contextOf(request));
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.get(
+    "/me/blocks",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary: "The users I blocked, oldest block first",
+        response: { 200: BlockList, ...errors(401) },
+      },
+    },
+    async (request) => ({ blocks: await services.blocks.list(principalOf(request).userId) }),
+  );
+}
