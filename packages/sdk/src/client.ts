@@ -1,5 +1,6 @@
 import type { Tokens } from "@warren/protocol";
 import { WarrenError } from "./errors.js";
+import { createDirect } from "./messaging/direct.js";
 import { authResource } from "./resources/auth.js";
 import { devicesResource } from "./resources/devices.js";
 import { invitesResource } from "./resources/invites.js";
@@ -75,6 +76,10 @@ export function createClient(options: ClientOptions) {
     return tokens.access_token;
   }
 
+  /** A hub socket for this client's user; call connect() on it. */
+  const socket = (socketOptions: SocketOptions = {}) =>
+    createSocket({ baseUrl: options.baseUrl, accessToken }, socketOptions);
+
   return {
     auth,
     tenants: tenantsResource(http),
@@ -82,12 +87,13 @@ export function createClient(options: ClientOptions) {
     networks: networksResource(http),
     devices: devicesResource(http),
     peers: peersResource(http),
+    /** community and network chat (for one-to-one encrypted messages, see `direct`) */
     messages: messagesResource(http),
+    /** end-to-end encrypted direct messages: setup({device}) first, then send / messages() */
+    direct: createDirect({ http, socket }),
     me: meResource(http, setTokens),
     request: http,
-    /** A hub socket for this client's user; call connect() on it. */
-    socket: (socketOptions: SocketOptions = {}) =>
-      createSocket({ baseUrl: options.baseUrl, accessToken }, socketOptions),
+    socket,
     get tokens() {
       return tokens;
     },
