@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { loadConfig, type RunningServer, startServer } from "../src/index.js";
+import { type RunningServer, startServer } from "../src/index.js";
 import { type Backend, backends, type TestDatabase } from "./helpers/backends.js";
 import { clientPool, hubUser } from "./helpers/hub-client.js";
 import {
   type Api,
   apiFor,
+  configFor,
   register,
   startTestServer,
   type TestServer,
@@ -120,15 +121,5 @@ describe.each(backends())("analytics admins on $name", (backend: Backend) => {
 });
 
 async function restart(database: TestDatabase, settings: Record<string, string>): Promise<RunningServer> {
-  return startServer(
-    loadConfig({
-      HOST: "127.0.0.1",
-      PORT: "0",
-      LOG_LEVEL: "silent",
-      DATA_DIR: database.dataDir,
-      DB_PATH: database.dbPath,
-      DATABASE_URL: database.databaseUrl,
-      ...settings,
-    }),
-  );
+  return startServer(configFor(database, settings));
 }

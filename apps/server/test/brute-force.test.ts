@@ -1,13 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { uuidv7 } from "@warren/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { loadConfig, type RawSettings, type RunningServer, startServer } from "../src/index.js";
+import { type RawSettings, type RunningServer, startServer } from "../src/index.js";
 import { type Backend, backends, type TestDatabase } from "./helpers/backends.js";
 import { ed25519Pair } from "./helpers/keys.js";
 import {
   type Api,
   type ApiResponse,
   apiFor,
+  configFor,
   PASSWORD,
   register,
   startTestServer,
@@ -44,16 +45,7 @@ const login = (api: Api, body: Record<string, unknown>) => api("POST", "/v1/auth
  * one database (and, with REDIS_URL, one set of counters).
  */
 async function startOn(database: TestDatabase, settings: RawSettings) {
-  const config = loadConfig({
-    HOST: "127.0.0.1",
-    PORT: "0",
-    LOG_LEVEL: "silent",
-    DATA_DIR: database.dataDir,
-    DB_PATH: database.dbPath,
-    DATABASE_URL: database.databaseUrl,
-    ...settings,
-  });
-  const server: RunningServer = await startServer(config);
+  const server: RunningServer = await startServer(configFor(database, settings));
   return { server, api: apiFor(`http://127.0.0.1:${server.port}`) };
 }
 

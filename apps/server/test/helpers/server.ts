@@ -51,10 +51,9 @@ export function apiFor(url: string): Api {
   };
 }
 
-/** Starts a real server on a free loopback port over a fresh database of `backend`. */
-export async function startTestServer(backend: Backend, settings: RawSettings = {}): Promise<TestServer> {
-  const database = await backend.create();
-  const config = loadConfig({
+/** A quiet loopback server's config over `database` (an existing one: restarts, instances). */
+export function configFor(database: TestDatabase, settings: RawSettings = {}) {
+  return loadConfig({
     HOST: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: "silent",
@@ -63,6 +62,12 @@ export async function startTestServer(backend: Backend, settings: RawSettings = 
     DATABASE_URL: database.databaseUrl,
     ...settings,
   });
+}
+
+/** Starts a real server on a free loopback port over a fresh database of `backend`. */
+export async function startTestServer(backend: Backend, settings: RawSettings = {}): Promise<TestServer> {
+  const database = await backend.create();
+  const config = configFor(database, settings);
   const server = await startServer(config);
   const url = `http://127.0.0.1:${server.port}`;
   return {
