@@ -17,7 +17,6 @@ const EVENTS = [
   "peer_added",
   "peer_updated",
   "peer_removed",
-  "peer_status",
   "network_updated",
   "network_deleted",
   "member_removed",
@@ -71,6 +70,7 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
     );
   }
   if (opts.endpoint !== undefined) parseEndpoint(opts.endpoint); // a bad one fails now, not at the first report
+  const firstPort = parsePort(opts.port ?? "51820", "--port");
   // Signals from the very start: an early `warren down` must stop us cleanly, not kill us.
   let stop: (reason?: Error) => void = () => {};
   const stopped = new Promise<Error | undefined>((resolve) => {
@@ -101,7 +101,7 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
     backend,
     prefix: opts.prefix,
     endpoint: opts.endpoint,
-    firstPort: parsePort(opts.port ?? "51820", "--port"),
+    firstPort,
     log,
   });
   process.on("SIGHUP", () => daemon.reload());

@@ -26,8 +26,6 @@ export interface DaemonOptions {
   /** the first UDP listen port; each further network takes the next free one */
   firstPort?: number;
   log: (line: string) => void;
-  /** how often every network is read again even without events */
-  resyncMs?: number;
 }
 
 export interface NetworkTarget {

@@ -7,9 +7,11 @@ type Frame<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
 export function handleFrame(daemon: Daemon, frame: ServerFrame): Promise<void> | undefined {
   const networks = daemon.state.networks;
   switch (frame.type) {
+    // peer_status (a device's socket came or went) changes nothing in WireGuard: a new
+    // endpoint arrives as peer_updated. Syncing on it would cost every device a REST
+    // call each time any peer connects.
     case "peer_added":
     case "peer_updated":
-    case "peer_status":
     case "network_updated":
       return networks[frame.network_id] ? daemon.sync(frame.network_id) : undefined;
     case "peer_removed":
