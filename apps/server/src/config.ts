@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import {
   parseAddress,
@@ -12,181 +13,23 @@ import {
   parseTrustProxy,
   parseUrl,
 } from "./config-parse.js";
+import { LOG_LEVELS, NODE_ENVS, SETTINGS } from "./config-settings.js";
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-const NODE_ENVS = ["development", "production", "test"] as const;
+export { SETTINGS };
 
-/**
- * Every setting the server reads: its environment variable, the `warren server` flag
- * that overrides it, the default, and what it means. The README's configuration table
- * is generated from this list (npm run docs), so the two cannot drift.
- */
-export const SETTINGS = [
-  {
-    env: "NODE_ENV",
-    default: "development",
-    doc: "`production` requires JWT_SECRET; anything else may generate a signing key.",
-  },
-  { env: "PORT", default: "8080", doc: "TCP port for HTTP (or HTTPS when TLS_CERT is set)." },
-  { env: "HOST", default: "0.0.0.0", doc: "Interface to listen on." },
-  {
-    env: "SERVER_ADDR",
-    default: "",
-    doc: "The seeds' `host:port` form (`:8080`, `127.0.0.1:9000`); overrides HOST and PORT.",
-  },
-  { env: "DATA_DIR", default: "./data", doc: "Directory for the SQLite file and the generated signing key." },
-  {
-    env: "DB_PATH",
-    default: "<DATA_DIR>/warren.db",
-    doc: "SQLite database file, used when DATABASE_URL is not set.",
-  },
-  {
-    env: "DATABASE_URL",
-    default: "",
-    doc: "`postgres://user:pass@host:5432/db` selects PostgreSQL instead of SQLite.",
-  },
-  { env: "DATABASE_POOL_SIZE", default: "10", doc: "PostgreSQL connections per server process." },
-  {
-    env: "REDIS_URL",
-    default: "",
-    doc: "`redis://host:6379` keeps sign-in rate limits in Redis, shared by all instances.",
-  },
-  {
-    env: "JWT_SECRET",
-    default: "",
-    doc: "HS256 signing secret, at least 32 characters. Required in production; otherwise generated under DATA_DIR on first start.",
-  },
-  { env: "ACCESS_TOKEN_TTL", default: "15m", doc: "Lifetime of access tokens (JWT)." },
-  { env: "REFRESH_TOKEN_TTL", default: "30d", doc: "Lifetime of refresh tokens and of an idle session." },
-  { env: "CHALLENGE_TTL", default: "60s", doc: "Lifetime of a key sign-in challenge." },
-  { env: "TOTP_ISSUER", default: "warren", doc: "Issuer name shown in authenticator apps." },
-  {
-    env: "LOGIN_MAX_FAILURES",
-    default: "10",
-    doc: "Failed sign-ins allowed per account within LOGIN_FAILURE_WINDOW before 429.",
-  },
-  {
-    env: "LOGIN_MAX_FAILURES_PER_IP",
-    default: "50",
-    doc: "Failed sign-ins allowed per client address within LOGIN_FAILURE_WINDOW before 429.",
-  },
-  {
-    env: "LOGIN_FAILURE_WINDOW",
-    default: "15m",
-    doc: "Window (and lockout length) for the sign-in failure limits.",
-  },
-  { env: "LOG_LEVEL", default: "info", doc: `One of ${LOG_LEVELS.join(", ")}.` },
-  { env: "LOG_CLIENT_IP", default: "false", doc: "Write client IP addresses into request logs." },
-  { env: "AUDIT_CLIENT_IP", default: "false", doc: "Record client IP addresses in audit events." },
-  {
-    env: "TRUST_PROXY",
-    default: "false",
-    doc: "Take the client address from X-Forwarded-For: `true` trusts every hop, a number trusts that many hops, or a comma-separated list of proxy addresses/CIDRs. Set only behind a reverse proxy.",
-  },
-  {
-    env: "ALLOWED_ORIGINS",
-    default: "",
-    doc: "Comma-separated browser origins allowed by CORS and for WebSocket upgrades (403 otherwise). Empty: no cross-origin REST calls; WebSocket upgrades from any origin.",
-  },
-  { env: "BODY_LIMIT", default: "1MiB", doc: "Largest request body accepted (413 above it)." },
-  { env: "TLS_CERT", default: "", doc: "PEM certificate file; with TLS_KEY the server speaks HTTPS." },
-  { env: "TLS_KEY", default: "", doc: "PEM private key file for TLS_CERT." },
-  { env: "HTTP_REDIRECT_PORT", default: "", doc: "With TLS on, plain HTTP on this port redirects to HTTPS." },
-  {
-    env: "SHUTDOWN_TIMEOUT",
-    default: "10s",
-    doc: "On SIGTERM/SIGINT, how long WebSockets and in-flight requests get, together, to finish.",
-  },
-  {
-    env: "MAX_MESSAGE_BYTES",
-    default: "64KiB",
-    doc: "Largest WebSocket frame accepted; a bigger one closes the socket with 1009.",
-  },
-  {
-    env: "SLOW_CLIENT_BYTES",
-    default: "4MiB",
-    doc: "Unsent bytes a socket may queue before it is closed with 1013 (a client that does not read).",
-  },
-  {
-    env: "HEARTBEAT_INTERVAL",
-    default: "25s",
-    doc: "How often the server pings each socket; a socket that misses two pings is dropped.",
-  },
-  {
-    env: "HANDSHAKE_TIMEOUT",
-    default: "10s",
-    doc: "A socket must finish its upgrade and send one valid frame within this time.",
-  },
-  {
-    env: "MESSAGE_RATE_LIMIT",
-    default: "20",
-    doc: "Frames per second per user, across all their sockets (token bucket refill).",
-  },
-  { env: "MESSAGE_BURST_LIMIT", default: "50", doc: "Token bucket size: frames a user may send at once." },
-  {
-    env: "UPGRADE_RATE_LIMIT",
-    default: "60",
-    doc: "WebSocket upgrades per client address per minute (429 above it).",
-  },
-  { env: "MAX_CLIENTS_PER_ROOM", default: "50", doc: "Default and largest member count of a room." },
-  {
-    env: "ROOM_GRACE_PERIOD",
-    default: "30s",
-    doc: "How long a dropped connection keeps its room seats for a reconnect.",
-  },
-  { env: "ROOM_KICK_BAN", default: "10m", doc: "How long a user kicked from a room may not rejoin it." },
-  {
-    env: "ROOM_PASSWORD_MAX_FAILURES",
-    default: "5",
-    doc: "Wrong room passwords per user and room within LOGIN_FAILURE_WINDOW before rate_limited.",
-  },
-  { env: "ROOM_EXPIRY_DAYS", default: "7", doc: "Rooms with no activity for this many days are removed." },
-  {
-    env: "CLEANUP_INTERVAL",
-    default: "1h",
-    doc: "How often expired rooms and expired direct-message copies are looked for, and old analytics removed.",
-  },
-  {
-    env: "MESSAGE_TTL_DAYS",
-    default: "30",
-    doc: "Direct-message copies not delivered within this many days expire (fractions allowed) and their senders are told.",
-  },
-  {
-    env: "ALLOW_UNVERIFIED",
-    default: "false",
-    doc: "Store direct messages signed with a key the sender has not registered (marked `unverified`) instead of refusing them.",
-  },
-  {
-    env: "ALLOW_UNSIGNED",
-    default: "false",
-    doc: "Store direct messages without a signature (marked `unsigned`) instead of refusing them.",
-  },
-  {
-    env: "RECONNECT_AFTER",
-    default: "2s",
-    doc: "On shutdown, how long clients are told to wait before reconnecting.",
-  },
-  {
-    env: "ADMIN_USERS",
-    default: "",
-    doc: "Comma-separated usernames (or user ids) of server admins: they may run admin-only server commands and read /v1/analytics. The first account created on an empty server is an admin too.",
-  },
-  {
-    env: "ANALYTICS_RETENTION_DAYS",
-    default: "400",
-    doc: "Analytics (hub sessions, active users, message counts) older than this many days are removed by the cleanup loop.",
-  },
-  {
-    env: "ANALYTICS_FLUSH_INTERVAL",
-    default: "60s",
-    doc: "How often message counts kept in memory are added to the database (and at midnight UTC and shutdown).",
-  },
-  {
-    env: "STATS_TOKEN",
-    default: "",
-    doc: "When set, GET /stats requires `Authorization: Bearer <STATS_TOKEN>` (or ?token=).",
-  },
-] as const;
+const parseKeyPrefix = (v: string): string => {
+  if (!/^[\x21-\x7e]{1,64}$/.test(v)) throw new Error("1 to 64 printable characters without spaces");
+  return v;
+};
+const parseInstanceId = (v: string): string => {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(v)) throw new Error("1 to 64 letters, digits, '.', '_' or '-'");
+  return v;
+};
+const parseTtl = (v: string): number => {
+  const ms = parseDuration(v);
+  if (ms < 3000) throw new Error("a duration of at least 3s");
+  return ms;
+};
 
 export type SettingName = (typeof SETTINGS)[number]["env"];
 export type RawSettings = Partial<Record<SettingName, string | undefined>>;
@@ -200,6 +43,8 @@ export interface Config {
   databaseUrl: string | undefined;
   databasePoolSize: number;
   redisUrl: string | undefined;
+  /** Redis key and channel prefix; instance name and liveness (issue 7) */
+  redis: { keyPrefix: string; instanceId: string; instanceTtlMs: number };
   jwtSecret: string | undefined;
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;
@@ -334,6 +179,11 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     databaseUrl: read("DATABASE_URL", parseUrl(["postgres:", "postgresql:"])),
     databasePoolSize: read("DATABASE_POOL_SIZE", parsePositiveInt, 10),
     redisUrl: read("REDIS_URL", parseUrl(["redis:", "rediss:"])),
+    redis: {
+      keyPrefix: read("REDIS_KEY_PREFIX", parseKeyPrefix, "warren:"),
+      instanceId: read("INSTANCE_ID", parseInstanceId, randomBytes(6).toString("hex")),
+      instanceTtlMs: read("INSTANCE_TTL", parseTtl, 30_000),
+    },
     jwtSecret,
     accessTokenTtlMs: read("ACCESS_TOKEN_TTL", parseDuration, 15 * 60_000),
     refreshTokenTtlMs: read("REFRESH_TOKEN_TTL", parseDuration, 30 * 86_400_000),

@@ -22,14 +22,39 @@ export type BusEvent =
 
 export type BusHandler = (topic: string, event: BusEvent) => void;
 
+export interface PublishOptions {
+  /**
+   * Signaling: worth nothing later. When the bus is down, such an event is not kept for
+   * later, and the publish rejects with BusUnavailableError unless a local socket got it.
+   * Other events (chat, direct messages, kicks, membership) are kept while the bus is
+   * down and published when it is back (issue 7: nothing acknowledged is lost).
+   */
+  ephemeral?: boolean;
+}
+
+/** The bus cannot reach the other instances (Redis is down). */
+export class BusUnavailableError extends Error {
+  constructor(cause?: unknown) {
+    super("The bus to the other instances is unavailable", { cause });
+    this.name = "BusUnavailableError";
+  }
+}
+
 export interface Bus {
   /**
    * Publishes an event; resolves to how many subscribers (instances) received it, so a
    * relay can tell "nobody is listening" from "delivered". Memory answers synchronously.
    */
-  publish(topic: string, event: BusEvent): number | Promise<number>;
+  publish(topic: string, event: BusEvent, options?: PublishOptions): number | Promise<number>;
   /** Adds a handler for a topic; the returned function removes it. */
   subscribe(topic: string, handler: BusHandler): () => void;
+  /**
+   * Resolves once every subscription asked for so far is in force (Redis confirmed it),
+   * or the bus is down: a socket told "welcome" or "joined" must get what follows.
+   */
+  settled(): Promise<void>;
+  /** Calls `listener` each time the bus comes back after an outage. */
+  onRestored(listener: () => void): void;
   /** True while the bus can carry events (always, in memory). */
   healthy(): boolean;
   close(): Promise<void>;

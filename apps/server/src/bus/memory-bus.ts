@@ -30,6 +30,8 @@ export function createMemoryBus(): Bus {
         if (set.size === 0) topics.delete(topic);
       };
     },
+    settled: () => Promise.resolve(),
+    onRestored: () => {},
     healthy: () => true,
     async close() {
       topics.clear();

@@ -1,4 +1,5 @@
 import type { DeviceSockets } from "./device-sockets.js";
+import { type Instances, localInstance } from "./instances.js";
 import { createMemoryDeviceSockets } from "./memory-device-sockets.js";
 import { createMemoryPresence } from "./memory-presence.js";
 import { createMemoryRateBuckets } from "./memory-rate-buckets.js";
@@ -16,14 +17,21 @@ export interface SharedState {
   messageBuckets: RateBuckets;
   /** hub sockets per registered device: online status of peers (issue 4) */
   devices: DeviceSockets;
+  /** liveness of the instances sharing the state, and cleanup after one dies (issue 7) */
+  instances: Instances;
 }
 
-export function createMemoryState(options: { messageRate: number; messageBurst: number }): SharedState {
+export function createMemoryState(options: {
+  messageRate: number;
+  messageBurst: number;
+  instanceId?: string;
+}): SharedState {
   return {
     shared: false,
     rooms: createMemoryRoomMembers(),
     presence: createMemoryPresence(),
     messageBuckets: createMemoryRateBuckets({ rate: options.messageRate, burst: options.messageBurst }),
     devices: createMemoryDeviceSockets(),
+    instances: localInstance(options.instanceId ?? "local"),
   };
 }

@@ -1,0 +1,195 @@
+import type { Redis } from "ioredis";
+import { type Bus, type BusEvent, type BusHandler, BusUnavailableError, type PublishOptions } from "./bus.js";
+import { decodeEvent, encodeEvent } from "./redis-codec.js";
+
+export interface RedisBusOptions {
+  /** the command connection (shared with the state stores); PUBLISH goes through it */
+  redis: Redis;
+  /** prefix of every channel (REDIS_KEY_PREFIX) */
+  prefix: string;
+  /** this instance's id: its own events coming back from Redis are skipped */
+  instanceId: string;
+  /** events kept while Redis is down, published when it is back; the oldest go first */
+  maxKept?: number;
+  /**
+   * How long after Redis is back kept events wait, so the other instances have
+   * resubscribed first (they retry every second at most). Default 2 s.
+   */
+  resendAfterMs?: number;
+  log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+}
+
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Channels per SUBSCRIBE when resubscribing after a reconnect. */
+const CHUNK = 1000;
+
+/**
+ * Redis pub/sub between instances (issue 7). One channel per topic; an instance
+ * subscribes to a channel while one of its sockets needs the topic. Local handlers get
+ * an event at once, in process, whether Redis is up or not, so an instance keeps
+ * serving its own clients through an outage; Redis carries it to the others.
+ */
+export function createRedisBus(options: RedisBusOptions): Bus {
+  const { redis, prefix, instanceId } = options;
+  const maxKept = options.maxKept ?? 10_000;
+  const sub = redis.duplicate({ enableOfflineQueue: false, autoResubscribe: false, lazyConnect: false });
+  sub.on("error", () => {});
+  const handlers = new Map<string, Set<BusHandler>>();
+  /** subscriptions sent and not yet confirmed */
+  const inFlight = new Set<Promise<unknown>>();
+  const restored: (() => void)[] = [];
+  /** events that could not be published while Redis was down */
+  const kept: [channel: string, message: string][] = [];
+  let dropped = 0;
+  let down = false;
+  let closing = false;
+  const channelOf = (topic: string) => prefix + topic;
+
+  const deliver = (topic: string, set: Set<BusHandler>, event: BusEvent) => {
+    for (const handler of set) {
+      try {
+        handler(topic, event);
+      } catch {
+        // One failing subscriber must not keep the event from the others.
+      }
+    }
+  };
+
+  sub.on("messageBuffer", (channel: Buffer, message: Buffer) => {
+    const decoded = decodeEvent(message.toString());
+    if (!decoded || decoded.origin === instanceId) return;
+    const topic = channel.toString().slice(prefix.length);
+    const set = handlers.get(topic);
+    if (set) deliver(topic, set, decoded.event);
+  });
+
+  const track = (p: Promise<unknown>) => {
+    const settled = p.catch(() => {}).finally(() => inFlight.delete(settled));
+    inFlight.add(settled);
+  };
+  const send = (command: "subscribe" | "unsubscribe", channels: string[]) => {
+    if (sub.status !== "ready" || channels.length === 0) return;
+    track(sub[command](...channels));
+  };
+
+  let flushing = false;
+  /** Redis is back and kept events wait for the other instances to resubscribe */
+  let resending = false;
+  const flushKept = async () => {
+    if (flushing) return;
+    flushing = true;
+    try {
+      while (kept.length > 0 && redis.status === "ready") {
+        const [channel, message] = kept[0] as [string, string];
+        await redis.publish(channel, message);
+        kept.shift();
+      }
+    } catch {
+      // Still down: the next restore tries again.
+    } finally {
+      flushing = false;
+    }
+  };
+  const maybeRestored = () => {
+    if (!down || closing || sub.status !== "ready" || redis.status !== "ready") return;
+    down = false;
+    options.log?.info({ kept: kept.length, dropped }, "redis bus restored");
+    dropped = 0;
+    resending = true;
+    setTimeout(() => {
+      resending = false;
+      void flushKept();
+    }, options.resendAfterMs ?? 2000).unref();
+    for (const listener of restored) listener();
+  };
+  let everReady = false;
+  const firstReady = new Promise<void>((resolve) => sub.once("ready", () => resolve()));
+  sub.on("ready", () => {
+    everReady = true;
+    // A reconnect starts with no subscriptions: ask for every channel still wanted.
+    const channels = [...handlers.keys()].map(channelOf);
+    for (let i = 0; i < channels.length; i += CHUNK) send("subscribe", channels.slice(i, i + CHUNK));
+    maybeRestored();
+  });
+  redis.on("ready", maybeRestored);
+  const lost = () => {
+    if (closing || down) return;
+    down = true;
+    options.log?.warn({}, "redis bus unavailable: cross-instance delivery stops until it is back");
+  };
+  sub.on("close", lost);
+  redis.on("close", lost);
+
+  const keep = (channel: string, message: string) => {
+    if (kept.length >= maxKept) {
+      kept.shift();
+      dropped += 1;
+    }
+    kept.push([channel, message]);
+  };
+
+  return {
+    publish(topic: string, event: BusEvent, opts?: PublishOptions): Promise<number> {
+      const set = handlers.get(topic);
+      if (set) deliver(topic, set, event);
+      const local = set ? 1 : 0;
+      const channel = channelOf(topic);
+      const message = encodeEvent(instanceId, event);
+      // While kept events wait, later ones queue behind them: one topic stays in order.
+      if (redis.status !== "ready" || (kept.length > 0 && !opts?.ephemeral)) {
+        return failed(channel, message, local, opts);
+      }
+      return redis.publish(channel, message).then(
+        // Our own subscription counts once Redis confirmed it; until then, count it here.
+        (n) => Math.max(n, local),
+        (err) => failed(channel, message, local, opts, err),
+      );
+    },
+    subscribe(topic: string, handler: BusHandler) {
+      let set = handlers.get(topic);
+      if (!set) {
+        set = new Set();
+        handlers.set(topic, set);
+        send("subscribe", [channelOf(topic)]);
+      }
+      set.add(handler);
+      return () => {
+        const current = handlers.get(topic);
+        if (!current?.delete(handler) || current.size > 0) return;
+        handlers.delete(topic);
+        send("unsubscribe", [channelOf(topic)]);
+      };
+    },
+    async settled() {
+      // Before the first connection, subscriptions wait for it (bounded).
+      if (!everReady && !closing) await Promise.race([firstReady, delay(5000)]);
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+    },
+    onRestored(listener) {
+      restored.push(listener);
+    },
+    healthy: () => !closing && sub.status === "ready" && redis.status === "ready",
+    async close() {
+      closing = true;
+      handlers.clear();
+      await sub.quit().catch(() => sub.disconnect());
+    },
+  };
+
+  function failed(
+    channel: string,
+    message: string,
+    local: number,
+    opts: PublishOptions | undefined,
+    cause?: unknown,
+  ): Promise<number> {
+    if (cause !== undefined || redis.status !== "ready") lost();
+    if (!opts?.ephemeral) {
+      keep(channel, message);
+      if (!down && !resending) void flushKept();
+      return Promise.resolve(local);
+    }
+    return local > 0 ? Promise.resolve(local) : Promise.reject(new BusUnavailableError(cause));
+  }
+}
