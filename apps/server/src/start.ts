@@ -5,12 +5,14 @@ import { createSecureContext, type SecureContextOptions } from "node:tls";
 import { Redis } from "ioredis";
 import { type App, buildApp } from "./app.js";
 import { createMemoryBus } from "./bus/memory-bus.js";
+import { createRedisBus } from "./bus/redis-bus.js";
 import { type Config, ConfigError } from "./config.js";
 import { createHub, type Hub } from "./hub/hub.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createServices, type Services } from "./services/index.js";
 import { loadSigningKey } from "./signing-key.js";
 import { createMemoryState } from "./state/index.js";
+import { createRedisState } from "./state/redis-state.js";
 import { createDatabase } from "./storage/create-database.js";
 import { migrate } from "./storage/migrations/index.js";
 
@@ -43,18 +45,33 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     await migrate(database.db);
     const signing = loadSigningKey({ jwtSecret: config.jwtSecret, dataDir: config.dataDir });
     if (config.redisUrl) {
-      // No offline queue: while Redis is away, calls fail fast and the limiter's
-      // in-process insurance takes over.
-      redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+      // No offline queue: while Redis is away, calls fail fast (the hub answers
+      // service_unavailable, limiters fall back to this process). Reconnect at least every
+      // second, so kept bus events find the other instances resubscribed (redis-bus.ts).
+      redis = new Redis(config.redisUrl, {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        enableAutoPipelining: true,
+        retryStrategy: (times) => Math.min(times * 100, 1000),
+      });
       redis.on("error", () => {});
       await waitForRedis(redis, 5000);
     }
-    // One process: the in-memory bus and state. (Redis takes over with issue 7.)
-    const bus = createMemoryBus();
-    const state = createMemoryState({
-      messageRate: config.hub.messageRate,
-      messageBurst: config.hub.messageBurst,
-    });
+    // The bus logs through the app's logger, which exists only further down.
+    let appLog: App["fastify"]["log"] | undefined;
+    const laterLog = {
+      info: (obj: object, msg: string) => appLog?.info(obj, msg),
+      warn: (obj: object, msg: string) => appLog?.warn(obj, msg),
+    };
+    // One process: the in-memory bus and state; with REDIS_URL, Redis for both (issue 7).
+    const { keyPrefix, instanceId, instanceTtlMs } = config.redis;
+    const limits = { messageRate: config.hub.messageRate, messageBurst: config.hub.messageBurst };
+    const bus = redis
+      ? createRedisBus({ redis, prefix: keyPrefix, instanceId, log: laterLog })
+      : createMemoryBus();
+    const state = redis
+      ? createRedisState({ redis, keyPrefix, instanceId, instanceTtlMs, ...limits })
+      : createMemoryState({ ...limits, instanceId });
     const services = createServices({ database, config, signingSecret: signing.secret, bus, state, redis });
     const metrics = createMetrics();
     const startedAt = Date.now();
@@ -77,6 +94,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     metrics.countRoomsWith(() => counted.localRoomCount());
     hub.attach(app.fastify.server as unknown as import("node:http").Server);
     const log = app.fastify.log;
+    appLog = log;
     if (signing.created) {
       log.warn(`generated a token signing key at ${signing.created}; set JWT_SECRET to choose your own`);
     }
@@ -116,6 +134,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
         } finally {
           clearTimeout(timer);
           await database.close();
+          await bus.close();
           await redis?.quit().catch(() => redis?.disconnect());
         }
       })();

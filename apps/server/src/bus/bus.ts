@@ -53,8 +53,11 @@ export interface Bus {
    * or the bus is down: a socket told "welcome" or "joined" must get what follows.
    */
   settled(): Promise<void>;
-  /** Calls `listener` each time the bus comes back after an outage. */
-  onRestored(listener: () => void): void;
+  /**
+   * Calls `listener` each time the bus comes back after an outage, with when the outage
+   * began (ms since the epoch): sockets may have missed events since then.
+   */
+  onRestored(listener: (downSinceMs: number) => void): void;
   /** True while the bus can carry events (always, in memory). */
   healthy(): boolean;
   close(): Promise<void>;

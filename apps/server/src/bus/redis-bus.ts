@@ -38,11 +38,12 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   const handlers = new Map<string, Set<BusHandler>>();
   /** subscriptions sent and not yet confirmed */
   const inFlight = new Set<Promise<unknown>>();
-  const restored: (() => void)[] = [];
+  const restored: ((downSinceMs: number) => void)[] = [];
   /** events that could not be published while Redis was down */
   const kept: [channel: string, message: string][] = [];
   let dropped = 0;
   let down = false;
+  let downSince = 0;
   let closing = false;
   const channelOf = (topic: string) => prefix + topic;
 
@@ -101,7 +102,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       resending = false;
       void flushKept();
     }, options.resendAfterMs ?? 2000).unref();
-    for (const listener of restored) listener();
+    for (const listener of restored) listener(downSince);
   };
   let everReady = false;
   const firstReady = new Promise<void>((resolve) => sub.once("ready", () => resolve()));
@@ -116,6 +117,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   const lost = () => {
     if (closing || down) return;
     down = true;
+    downSince = Date.now();
     options.log?.warn({}, "redis bus unavailable: cross-instance delivery stops until it is back");
   };
   sub.on("close", lost);

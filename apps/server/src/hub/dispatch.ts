@@ -5,6 +5,7 @@ import { AppError } from "../errors.js";
 import { isPromise, type Maybe } from "../maybe.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { RateBuckets, TakeResult } from "../state/rate-buckets.js";
+import { isUnavailable } from "../storage/errors.js";
 import type { Connection } from "./connection.js";
 import type { HandlerResult, Handlers } from "./handlers/index.js";
 import type { Outbox } from "./outbox.js";
@@ -12,6 +13,13 @@ import type { Outbox } from "./outbox.js";
 const VALIDATORS = new Map<string, Validator>(
   Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema) as unknown as Validator]),
 );
+
+/** Which store is away, in words a client can act on. */
+function unavailableMessage(err: unknown): string {
+  return (err as { name?: string }).name === "BusUnavailableError"
+    ? "The recipient is on another server instance, which cannot be reached right now; try again shortly"
+    : "A store the server needs does not answer; try again shortly";
+}
 
 /** "to must be string" → names the field, like the REST errors do. */
 function describe(validator: Validator, frame: unknown): string {
@@ -74,6 +82,10 @@ export function createDispatch(o: DispatchOptions) {
             ? {}
             : { details };
       o.outbox.error(conn, re, err.code, err.message, extra);
+      return;
+    }
+    if (isUnavailable(err)) {
+      o.outbox.error(conn, re, "service_unavailable", unavailableMessage(err));
       return;
     }
     o.log.warn({ err, type }, "frame handler failed");

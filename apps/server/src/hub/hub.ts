@@ -11,6 +11,7 @@ import { Connection, type Identity } from "./connection.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
 import { createHandlers } from "./handlers/index.js";
+import { startLiveness } from "./liveness.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
 import { createUpgradeCheck, refuse, SUBPROTOCOL, WS_PATHS } from "./upgrade.js";
@@ -101,6 +102,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       scopes: services.scopes,
       directMessages: services.directMessages,
       dmDelivery,
+      localRooms: local,
     }),
     buckets: services.state.messageBuckets,
     outbox,
@@ -205,6 +207,9 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       local.add(topics.user(identity.userId), conn);
       local.add(topics.device(identity.userId, identity.device), conn);
       for (const topic of scoped) local.add(topic, conn);
+      // With Redis, "welcome" waits until those subscriptions are in force.
+      await bus.settled();
+      if (!connections.has(conn)) return;
       outbox.frame(conn, welcome as unknown as { type: string });
       // Store-and-forward: the device's first page of pending direct messages, before
       // anything it sent meanwhile is answered (issue 6).
@@ -214,6 +219,19 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       await services.presence.connected(identity.userId, identity.device);
       await services.scopes.connected(identity.userId, identity.device);
     })().catch((err) => log.warn({ err }, "connection setup failed"));
+  };
+
+  /** The user has no socket left anywhere: their room seats wait ROOM_GRACE_PERIOD. */
+  const startGrace = (userId: string) => {
+    if (closing || graceTimers.has(userId)) return;
+    const timer = setTimeout(() => {
+      graceTimers.delete(userId);
+      void (async () => {
+        if (!(await services.presence.isOnline(userId))) await services.rooms.departAll(userId);
+      })().catch((err) => log.warn({ err }, "room departure failed"));
+    }, hub.roomGraceMs);
+    timer.unref();
+    graceTimers.set(userId, timer);
   };
 
   const closed = async (conn: Connection) => {
@@ -229,15 +247,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     try {
       await services.scopes.disconnected(userId, device);
       const offline = await services.presence.disconnected(userId, device);
-      if (!offline || closing) return;
-      const timer = setTimeout(() => {
-        graceTimers.delete(userId);
-        void (async () => {
-          if (!(await services.presence.isOnline(userId))) await services.rooms.departAll(userId);
-        })().catch((err) => log.warn({ err }, "room departure failed"));
-      }, hub.roomGraceMs);
-      timer.unref();
-      graceTimers.set(userId, timer);
+      if (offline) startGrace(userId);
     } catch (err) {
       log.warn({ err }, "disconnect bookkeeping failed");
     }
@@ -245,6 +255,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
 
   const check = createUpgradeCheck({
     services,
+    keyPrefix: config.redis.keyPrefix,
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
     upgradesPerMinute: hub.upgradesPerMinute,
@@ -307,6 +318,34 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     void services.directMessages.expire().catch((err) => log.warn({ err }, "direct message expiry failed"));
   }, hub.cleanupIntervalMs);
   cleanup.unref();
+  const stopLiveness = startLiveness({
+    services,
+    bus,
+    instanceTtlMs: config.redis.instanceTtlMs,
+    offline: startGrace,
+    snapshot: () => ({
+      sockets: [...connections].map((c) => ({ user: c.identity.userId, device: c.identity.device })),
+      rooms: local.roomMembers(),
+    }),
+    restored: (downSinceMs) => catchUp(downSinceMs),
+    log,
+  });
+
+  /**
+   * After a Redis outage, from the database: chat messages posted since it began (a
+   * few seconds more, for clocks and races) and each device's pending direct messages.
+   * Copies a socket already had may come twice; clients keep messages by id.
+   */
+  const catchUp = async (downSinceMs: number) => {
+    for (const topic of local.topics()) {
+      if (!topic.startsWith("tenant:") && !topic.startsWith("network:")) continue;
+      const frames = await services.chat.missed(topic, downSinceMs - 5000, 1000);
+      for (const frame of frames) {
+        for (const conn of local.socketsOf(topic) ?? []) outbox.send(conn, frame, "chat_message");
+      }
+    }
+    for (const conn of connections) await dmDelivery.fetch(conn);
+  };
 
   return {
     stats,
@@ -333,6 +372,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       clearInterval(heartbeat);
       clearInterval(deadline);
       clearInterval(cleanup);
+      stopLiveness();
       for (const t of graceTimers.values()) clearTimeout(t);
       graceTimers.clear();
       const frame = JSON.stringify({ type: "server_shutdown", reconnect_after_ms: hub.reconnectAfterMs });

@@ -1,4 +1,5 @@
 import type { Bus, BusHandler } from "../bus/bus.js";
+import { topics } from "../bus/topics.js";
 import type { Connection } from "./connection.js";
 
 /**
@@ -40,6 +41,30 @@ export function createLocalSockets(bus: Bus, handler: BusHandler) {
     socketsOf(topic: string): Set<Connection> | undefined {
       return byTopic.get(topic)?.sockets;
     },
+    /** True when sockets of both users here are on one room topic (Redis is away). */
+    shareRoom(a: string, b: string): boolean {
+      const rooms = new Set<string>();
+      for (const conn of byTopic.get(topics.user(a))?.sockets ?? []) {
+        for (const t of conn.topics) if (t.startsWith("room:")) rooms.add(t);
+      }
+      for (const conn of byTopic.get(topics.user(b))?.sockets ?? []) {
+        for (const t of conn.topics) if (rooms.has(t)) return true;
+      }
+      return false;
+    },
+    /** Who this instance's sockets say is in which room: its share after a Redis restart. */
+    roomMembers(): { room: string; user: string }[] {
+      const out = new Map<string, { room: string; user: string }>();
+      for (const [topic, entry] of byTopic) {
+        if (!topic.startsWith("room:")) continue;
+        const room = topic.slice("room:".length);
+        for (const conn of entry.sockets)
+          out.set(`${room}\n${conn.identity.userId}`, { room, user: conn.identity.userId });
+      }
+      return [...out.values()];
+    },
+    /** Every topic this instance holds sockets for. */
+    topics: () => [...byTopic.keys()],
     /** How many room topics this instance holds sockets for. */
     roomCount(): number {
       let n = 0;

@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { ERRORS, type ErrorCode, uuidv7 } from "@warren/protocol";
 import proxyAddr from "proxy-addr";
-import { RateLimiterMemory } from "rate-limiter-flexible";
+import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import { AppError } from "../errors.js";
 import type { Metrics } from "../observability/metrics.js";
 import { adminSet, isServerAdmin } from "../policy/policy.js";
@@ -14,7 +14,9 @@ export const SUBPROTOCOL = "warren.v1";
 const DEVICE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface UpgradeOptions {
-  services: Pick<Services, "sessions" | "repos">;
+  services: Pick<Services, "sessions" | "repos" | "redis">;
+  /** REDIS_KEY_PREFIX, for the shared upgrade limiter */
+  keyPrefix: string;
   allowedOrigins: string[];
   trustProxy: boolean | number | string[];
   upgradesPerMinute: number;
@@ -58,11 +60,20 @@ export function refuse(
  * limit, and the access token (401 before the upgrade, never after).
  */
 export function createUpgradeCheck(o: UpgradeOptions) {
-  const limiter = new RateLimiterMemory({
-    keyPrefix: "warren:upgrade",
+  const base = {
+    keyPrefix: `${o.keyPrefix}upgrade`,
     points: o.upgradesPerMinute,
     duration: 60,
-  });
+  };
+  // With Redis the limit holds across instances (issue 7: no sticky sessions, so one
+  // address's upgrades land anywhere); if Redis is away, each process counts alone.
+  const limiter = o.services.redis
+    ? new RateLimiterRedis({
+        ...base,
+        storeClient: o.services.redis,
+        insuranceLimiter: new RateLimiterMemory(base),
+      })
+    : new RateLimiterMemory(base);
   const trust =
     o.trustProxy === true
       ? () => true

@@ -14,6 +14,8 @@ export interface BruteForceOptions {
   redis?: unknown;
   /** key namespace, so several guards can share one store */
   prefix?: string;
+  /** REDIS_KEY_PREFIX: every key starts with it (default "warren:") */
+  keyPrefix?: string;
 }
 
 type Limiter = RateLimiterMemory | RateLimiterRedis;
@@ -27,7 +29,7 @@ export function createBruteForceGuard(options: BruteForceOptions) {
   const duration = Math.max(1, Math.ceil(options.windowMs / 1000));
   const make = (prefix: string, points: number): Limiter => {
     const base: IRateLimiterOptions = {
-      keyPrefix: `warren:${options.prefix ?? "signin"}:${prefix}`,
+      keyPrefix: `${options.keyPrefix ?? "warren:"}${options.prefix ?? "signin"}:${prefix}`,
       points,
       duration,
     };

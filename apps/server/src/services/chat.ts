@@ -39,6 +39,12 @@ function checkContent(content: string): void {
   }
 }
 
+/** The smallest UUIDv7 of a millisecond: every id made at or after it sorts above. */
+const uuidv7Floor = (ms: number): string => {
+  const hex = Math.max(0, Math.floor(ms)).toString(16).padStart(12, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+};
+
 const topicOf = (c: Channel) =>
   c.networkId === null ? topics.tenant(c.tenantId) : topics.network(c.networkId);
 
@@ -71,6 +77,18 @@ export function createChat(repo: ChatRepository, users: UsersRepository, bus: Bu
   };
 
   return {
+    /**
+     * The chat_message frames a topic (tenant:<id> or network:<id>) had since `sinceMs`,
+     * oldest first, at most `limit`: what sockets missed while Redis was away (issue 7).
+     */
+    async missed(topic: string, sinceMs: number, limit: number): Promise<string[]> {
+      const [kind, id = ""] = topic.split(":");
+      if (kind !== "tenant" && kind !== "network") return [];
+      const scope = kind === "tenant" ? { tenantId: id } : { networkId: id };
+      const rows = await repo.after(scope, uuidv7Floor(sinceMs), limit);
+      return rows.map((row) => JSON.stringify({ type: "chat_message", data: toChatMessage(row) }));
+    },
+
     async post(
       kind: "tenant" | "network",
       id: string,

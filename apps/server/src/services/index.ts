@@ -58,6 +58,7 @@ export function createServices({ database, config, signingSecret, bus, state, re
     perIp: config.loginMaxFailuresPerIp,
     windowMs: config.loginFailureWindowMs,
     redis,
+    keyPrefix: config.redis.keyPrefix,
   });
   const totp = createTotp(repos.users, repos.recoveryCodes, audit, guard, { issuer: config.totpIssuer });
   const accounts = createAccounts(database.db, repos, audit);
@@ -67,6 +68,7 @@ export function createServices({ database, config, signingSecret, bus, state, re
     perIp: Number.MAX_SAFE_INTEGER,
     windowMs: config.loginFailureWindowMs,
     redis,
+    keyPrefix: config.redis.keyPrefix,
     prefix: "room-password",
   });
   const rooms = createRooms(repos, state, bus, roomPasswordGuard, config.hub);
@@ -80,6 +82,7 @@ export function createServices({ database, config, signingSecret, bus, state, re
     perIp: Number.MAX_SAFE_INTEGER,
     windowMs: config.loginFailureWindowMs,
     redis,
+    keyPrefix: config.redis.keyPrefix,
     prefix: "tenant-password",
   });
   const tenantDeps = { db: database.db, repos, bus, audit, passwordGuard: tenantPasswordGuard };
@@ -118,6 +121,7 @@ export function createServices({ database, config, signingSecret, bus, state, re
     perIp: config.loginMaxFailuresPerIp,
     windowMs: config.loginFailureWindowMs,
     redis,
+    keyPrefix: config.redis.keyPrefix,
     prefix: "delete-account",
   });
   const dataRights = createDataRights({
@@ -130,6 +134,9 @@ export function createServices({ database, config, signingSecret, bus, state, re
   });
   return {
     database,
+    bus,
+    /** the ioredis client when REDIS_URL is set (limiters shared by every instance) */
+    redis,
     repos,
     audit,
     sessions,

@@ -209,6 +209,16 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
       });
     },
 
+    /** A dead instance's sockets were reaped and the device has none left (issue 7). */
+    wentOffline(userId: string, device: string): Promise<void> {
+      if (!isUuid(device)) return Promise.resolve();
+      return serial(device, async () => {
+        const key = `${userId}/${device}`;
+        registered.delete(key);
+        if (await repos.devices.owns(userId, device)) await announce(device, "offline");
+      });
+    },
+
     /** A hub socket closed: the device's last one takes it offline in its networks. */
     disconnected(userId: string, device: string): Promise<void> {
       if (!isUuid(device)) return Promise.resolve();

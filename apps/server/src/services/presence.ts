@@ -41,6 +41,8 @@ export function createPresence(state: SharedState, bus: Bus) {
       if (offline) await announce(userId, "offline");
       return offline;
     },
+    /** A dead instance's sockets were reaped and the user has none left (issue 7). */
+    wentOffline: (userId: string) => announce(userId, "offline"),
     isOnline: (userId: string) => state.presence.isOnline(userId),
     onlineCount: () => state.presence.onlineCount(),
 

@@ -6,8 +6,12 @@
 export interface Instances {
   /** this instance's name (INSTANCE_ID) */
   readonly id: string;
-  /** Marks this instance alive; the hub calls it every third of INSTANCE_TTL. */
-  beat(): Promise<void>;
+  /**
+   * Marks this instance alive; the hub calls it every third of INSTANCE_TTL. False when
+   * the instance was not registered before: its first beat, or others reaped it (it
+   * stalled) or Redis lost everything; the hub then restores its share.
+   */
+  beat(): Promise<boolean>;
   /**
    * Takes every dead instance's sockets out of presence and device counts (each dead
    * instance is reaped by one live one) and says who went offline because of it.
@@ -37,7 +41,7 @@ export interface Snapshot {
 /** One process: nothing to beat, reap or restore. */
 export const localInstance = (id: string): Instances => ({
   id,
-  beat: async () => {},
+  beat: async () => true,
   reap: async () => ({ users: [], devices: [] }),
   restore: async () => {},
 });

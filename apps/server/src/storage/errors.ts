@@ -26,11 +26,17 @@ const PG_UNAVAILABLE = new Set([
 ]);
 const NET_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH"]);
 
-/** True when the database could not be reached or went away: answer 503, not 500. */
+/** True when the database (or Redis) could not be reached or went away: answer 503, not 500. */
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (typeof e?.code === "string" && (PG_UNAVAILABLE.has(e.code) || NET_ERRORS.has(e.code))) return true;
   if (e?.code === "SQLITE_BUSY") return true;
   const msg = e?.message ?? "";
-  return /Connection terminated|timeout exceeded when trying to connect|database ping timed out/i.test(msg);
+  if (/Connection terminated|timeout exceeded when trying to connect|database ping timed out/i.test(msg)) {
+    return true;
+  }
+  // Redis (issue 7): the bus, or ioredis refusing a command while disconnected.
+  const name = (err as { name?: string } | null)?.name;
+  if (name === "BusUnavailableError" || name === "MaxRetriesPerRequestError") return true;
+  return /enableOfflineQueue options is false|Connection is closed/.test(msg);
 }

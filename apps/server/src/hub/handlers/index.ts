@@ -21,6 +21,8 @@ export interface HandlerDeps {
   scopes: Scopes;
   directMessages: DirectMessages;
   dmDelivery: DmDelivery;
+  /** the rooms this instance's own sockets are in: the relay rule while Redis is away */
+  localRooms: { shareRoom(a: string, b: string): boolean };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ClientFrame, RelayType } from "@warren/protocol";
+import { BusUnavailableError } from "../../bus/bus.js";
 import { topics } from "../../bus/topics.js";
 import { AppError } from "../../errors.js";
 import { isPromise } from "../../maybe.js";
@@ -7,6 +8,7 @@ import type { Connection } from "../connection.js";
 import type { HandlerDeps, HandlerResult } from "./index.js";
 
 const DELIVERED: HandlerResult = { result: { delivered: true } };
+const EPHEMERAL = { ephemeral: true } as const;
 
 /**
  * Signaling relay (seed 002): offer, answer, candidate and signal reach every connected
@@ -16,7 +18,7 @@ const DELIVERED: HandlerResult = { result: { delivered: true } };
  *
  * Synchronous while the stores answer at once (one instance): this is the hot path.
  */
-export function relayHandler({ bus, state, scopes }: HandlerDeps) {
+export function relayHandler({ bus, state, scopes, localRooms }: HandlerDeps) {
   const answer = (f: ClientFrame<RelayType>, receivers: number): HandlerResult => {
     // The bus counts the instances holding a socket on the topic: none means offline.
     if (receivers === 0) throw new AppError("peer_unavailable");
@@ -32,16 +34,25 @@ export function relayHandler({ bus, state, scopes }: HandlerDeps) {
       payload: f.payload,
     });
     const topic = f.to_device ? topics.device(f.to, f.to_device) : topics.user(f.to);
-    const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id });
+    // Ephemeral: an offer is worth nothing later, so while Redis is away one for another
+    // instance fails now (service_unavailable) instead of arriving late or never (issue 7).
+    const receivers = bus.publish(
+      topic,
+      { kind: "frame", frame, type: f.type, except: conn.id },
+      EPHEMERAL,
+    );
     return isPromise(receivers) ? receivers.then((n) => answer(f, n)) : answer(f, receivers);
   };
 
-  /** Without a shared room, a shared community or network (issue 4) allows it too. */
-  const allowed = (conn: Connection, f: ClientFrame<RelayType>, shareRoom: boolean) => {
+  /**
+   * Without a shared room, a shared community or network (issue 4) allows it too. When
+   * the room fact could not be had (Redis away), "no" is not known, so it is not said.
+   */
+  const allowed = (conn: Connection, f: ClientFrame<RelayType>, shareRoom: boolean, unsure = false) => {
     if (mayContact({ sameUser: false, shareRoom })) return send(conn, f);
     return scopes.shared(conn.identity.userId, f.to).then((facts) => {
-      if (!mayContact({ sameUser: false, shareRoom, ...facts })) throw new AppError("peer_unavailable");
-      return send(conn, f);
+      if (mayContact({ sameUser: false, shareRoom, ...facts })) return send(conn, f);
+      throw unsure ? new BusUnavailableError() : new AppError("peer_unavailable");
     });
   };
 
@@ -49,6 +60,11 @@ export function relayHandler({ bus, state, scopes }: HandlerDeps) {
     const from = conn.identity.userId;
     if (f.to === from && mayContact({ sameUser: true, shareRoom: false })) return send(conn, f);
     const shared = state.rooms.shareRoom(from, f.to);
-    return isPromise(shared) ? shared.then((ok) => allowed(conn, f, ok)) : allowed(conn, f, shared);
+    if (!isPromise(shared)) return allowed(conn, f, shared);
+    // Redis away: rooms this instance's own sockets are in still count (issue 7).
+    return shared.then(
+      (ok) => allowed(conn, f, ok),
+      () => allowed(conn, f, localRooms.shareRoom(from, f.to), true),
+    );
   };
 }

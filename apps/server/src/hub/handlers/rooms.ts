@@ -9,10 +9,14 @@ const actorOf = (conn: Connection): Actor => ({
 });
 
 /** Room frames (seed 000) and seed 002's subscribe/unsubscribe aliases. */
-export function roomHandlers({ rooms }: HandlerDeps) {
-  const join: Handlers["room.join"] = async (conn, f) => ({
-    result: await rooms.join(actorOf(conn), f.room, f.password),
-  });
+export function roomHandlers({ rooms, bus }: HandlerDeps) {
+  // A member told "joined" gets every event after it: the join waits for the room's
+  // subscription to be in force (Redis) before it answers.
+  const join: Handlers["room.join"] = async (conn, f) => {
+    const result = await rooms.join(actorOf(conn), f.room, f.password);
+    await bus.settled();
+    return { result };
+  };
   const leave: Handlers["room.leave"] = async (conn, f) => ({
     result: await rooms.leave(actorOf(conn), f.room),
   });
@@ -29,14 +33,16 @@ export function roomHandlers({ rooms }: HandlerDeps) {
     | "room.list"
     | "broadcast"
   > = {
-    "room.create": async (conn, f) => ({
-      result: await rooms.create(actorOf(conn), {
+    "room.create": async (conn, f) => {
+      const result = await rooms.create(actorOf(conn), {
         name: f.name,
         ...(f.password !== undefined && { password: f.password }),
         ...(f.max_members !== undefined && { max_members: f.max_members }),
         ...(f.persistent !== undefined && { persistent: f.persistent }),
-      }),
-    }),
+      });
+      await bus.settled();
+      return { result };
+    },
     "room.join": join,
     subscribe: join as unknown as Handlers["subscribe"],
     "room.leave": leave,

@@ -84,6 +84,28 @@ export function createChatRepository(db: Kysely<Schema>) {
       return row;
     },
 
+    /**
+     * A community's (network null) or a network's messages strictly newer than `after`,
+     * oldest first (an id: UUIDv7 ids sort by time).
+     */
+    async after(
+      scope: { tenantId: string } | { networkId: string },
+      after: string,
+      limit: number,
+    ): Promise<ChatRowWithAuthor[]> {
+      let q = db
+        .selectFrom("chat_messages as m")
+        .leftJoin("users as u", "u.id", "m.user_id")
+        .selectAll("m")
+        .select("u.username as username")
+        .where("m.id", ">", after);
+      q =
+        "networkId" in scope
+          ? q.where("m.network_id", "=", scope.networkId)
+          : q.where("m.tenant_id", "=", scope.tenantId).where("m.network_id", "is", null);
+      return q.orderBy("m.id", "asc").limit(limit).execute();
+    },
+
     /** Newest first, strictly older than `before` (an id: UUIDv7 ids sort by time). */
     async page(channel: Channel, limit: number, before?: string): Promise<ChatRowWithAuthor[]> {
       let q = db
