@@ -7,6 +7,7 @@ import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
+import { catchUp } from "./catch-up.js";
 import { Connection, type Identity } from "./connection.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
@@ -327,25 +328,9 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       sockets: [...connections].map((c) => ({ user: c.identity.userId, device: c.identity.device })),
       rooms: local.roomMembers(),
     }),
-    restored: (downSinceMs) => catchUp(downSinceMs),
+    restored: (downSinceMs) => catchUp({ services, local, outbox, dmDelivery, connections }, downSinceMs),
     log,
   });
-
-  /**
-   * After a Redis outage, from the database: chat messages posted since it began (a
-   * few seconds more, for clocks and races) and each device's pending direct messages.
-   * Copies a socket already had may come twice; clients keep messages by id.
-   */
-  const catchUp = async (downSinceMs: number) => {
-    for (const topic of local.topics()) {
-      if (!topic.startsWith("tenant:") && !topic.startsWith("network:")) continue;
-      const frames = await services.chat.missed(topic, downSinceMs - 5000, 1000);
-      for (const frame of frames) {
-        for (const conn of local.socketsOf(topic) ?? []) outbox.send(conn, frame, "chat_message");
-      }
-    }
-    for (const conn of connections) await dmDelivery.fetch(conn);
-  };
 
   return {
     stats,

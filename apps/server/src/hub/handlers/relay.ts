@@ -36,11 +36,7 @@ export function relayHandler({ bus, state, scopes, localRooms }: HandlerDeps) {
     const topic = f.to_device ? topics.device(f.to, f.to_device) : topics.user(f.to);
     // Ephemeral: an offer is worth nothing later, so while Redis is away one for another
     // instance fails now (service_unavailable) instead of arriving late or never (issue 7).
-    const receivers = bus.publish(
-      topic,
-      { kind: "frame", frame, type: f.type, except: conn.id },
-      EPHEMERAL,
-    );
+    const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id }, EPHEMERAL);
     return isPromise(receivers) ? receivers.then((n) => answer(f, n)) : answer(f, receivers);
   };
 
