@@ -3,11 +3,15 @@
  *
  *   relay [--quick] [--only=bare|warren] [--no-write]
  *       warren's WebSocket relay against a bare `ws` relay (bench/README.md)
+ *   cluster [--quick] [--no-write]
+ *       two warren instances and Redis against one instance (bench/README.md)
  */
+import { runCluster } from "./cluster/main.js";
 import { runRelay } from "./relay/main.js";
 
 const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
   relay: runRelay,
+  cluster: runCluster,
 };
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
@@ -18,6 +22,12 @@ benchmarks:
       latency at 20k msg/s, CPU per connection, memory per idle connection, heartbeat cost.
       --quick      smaller counts and shorter windows (about a minute)
       --only=NAME  run one server only (no ratios, nothing written)
+      --no-write   print the table, write nothing to bench/results/
+  cluster [--quick] [--no-write]
+      the relay through two warren instances sharing Redis (every sender on one, every
+      receiver on the other) against one instance, both on PostgreSQL: throughput,
+      CPU per message (both instances and Redis), latency at 2k msg/s.
+      --quick      fewer pairs and shorter windows (about a minute)
       --no-write   print the table, write nothing to bench/results/
 `;
 

@@ -84,7 +84,7 @@ async function throughputRound(
 }
 
 /** Marks the `n` least contended windows as used and returns them. */
-function pick<T extends { other_cores: number; used: boolean }>(windows: T[], n: number): T[] {
+export function pick<T extends { other_cores: number; used: boolean }>(windows: T[], n: number): T[] {
   const chosen = [...windows].sort((a, b) => a.other_cores - b.other_cores).slice(0, n);
   for (const w of chosen) w.used = true;
   return windows.filter((w) => w.used);
@@ -164,7 +164,7 @@ async function latencyRound(
   };
 }
 
-function sortedSamples(reports: LatencyReport[]): Float64Array {
+export function sortedSamples(reports: LatencyReport[]): Float64Array {
   const all = new Float64Array(sum(reports.map((r) => r.samples.length)));
   let k = 0;
   for (const r of reports) for (const s of r.samples) all[k++] = s;
@@ -199,7 +199,7 @@ function summariseLatency(windows: LatencyRound[], cfg: Config): LatencyResult {
 }
 
 /** Waits (at most `maxMs`) for half a second in which the machine is nearly idle. */
-async function waitQuiet(cfg: Config, maxMs: number): Promise<void> {
+async function waitQuiet(cfg: Pick<Config, "quietCores">, maxMs: number): Promise<void> {
   const until = performance.now() + maxMs;
   while (performance.now() < until) {
     const m0 = machineBusySeconds();
@@ -212,16 +212,16 @@ async function waitQuiet(cfg: Config, maxMs: number): Promise<void> {
  * Interleaved windows (A B, B A, …) until every server has `rounds` clean windows,
  * or the budget is spent and each has at least `rounds`.
  */
-async function interleave<T extends { other_cores: number }>(
-  modes: Mode[],
-  cfg: Config,
+export async function interleave<M extends string, T extends { other_cores: number }>(
+  modes: M[],
+  cfg: Pick<Config, "rounds" | "quietCores">,
   budgetMs: number,
-  measure: (mode: Mode) => Promise<T>,
-  show: (mode: Mode, w: T) => void,
-): Promise<Partial<Record<Mode, T[]>>> {
-  const windows: Partial<Record<Mode, T[]>> = {};
+  measure: (mode: M) => Promise<T>,
+  show: (mode: M, w: T) => void,
+): Promise<Partial<Record<M, T[]>>> {
+  const windows: Partial<Record<M, T[]>> = {};
   const deadline = performance.now() + budgetMs;
-  const count = (m: Mode, clean: boolean) =>
+  const count = (m: M, clean: boolean) =>
     (windows[m] ?? []).filter((w) => !clean || w.other_cores < cfg.quietCores).length;
   for (let round = 0; round < cfg.rounds * 4; round++) {
     const enough = modes.every((m) => count(m, false) >= cfg.rounds);
