@@ -9,6 +9,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
 import { catchUp } from "./catch-up.js";
 import { Connection, type Identity } from "./connection.js";
+import { createContactCache } from "./contact-cache.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
 import { createHandlers } from "./handlers/index.js";
@@ -61,9 +62,11 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
   const outbox = createOutbox(metrics, hub.slowClientBytes);
   let closing = false;
 
+  const contacts = createContactCache();
   const deliver = (topic: string, event: BusEvent): void => {
     const sockets = local.socketsOf(topic);
     if (!sockets) return;
+    contacts.observe(event);
     switch (event.kind) {
       case "frame":
         for (const conn of sockets)
@@ -104,6 +107,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       directMessages: services.directMessages,
       dmDelivery,
       localRooms: local,
+      contacts,
     }),
     buckets: services.state.messageBuckets,
     outbox,

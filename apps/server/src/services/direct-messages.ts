@@ -90,9 +90,16 @@ export function createDirectMessages({ db, repos, bus, state, scopes, config }: 
   const mayWrite = async (sender: string, recipient: string): Promise<boolean> => {
     if (sender === recipient) return mayContact({ sameUser: true, shareRoom: false });
     if (await repos.blocks.eitherWay(sender, recipient)) return false;
-    if (mayContact({ sameUser: false, shareRoom: await state.rooms.shareRoom(sender, recipient) }))
-      return true;
-    return mayContact({ sameUser: false, shareRoom: false, ...(await scopes.shared(sender, recipient)) });
+    // Redis away (issue 7): the database's community and network facts still decide;
+    // only a pair that shares nothing but a room has to wait for it.
+    const shareRoom = await Promise.resolve(state.rooms.shareRoom(sender, recipient)).catch(
+      (err: unknown) => err as Error,
+    );
+    if (shareRoom === true) return true;
+    const facts = await scopes.shared(sender, recipient);
+    if (mayContact({ sameUser: false, shareRoom: false, ...facts })) return true;
+    if (shareRoom instanceof Error) throw shareRoom;
+    return false;
   };
 
   /** The signature state, in the contract's order; throws when the configuration refuses it. */

@@ -74,6 +74,12 @@ function createPostgres(url: string, max: number): Database {
   // An idle client losing its server must not crash the process; the next query
   // reports the failure and the pool replaces the client.
   pool.on("error", () => {});
+  // pg-pool listens for errors only on idle clients: a checked-out client (between the
+  // queries of a transaction) whose server goes away would throw an unhandled 'error'
+  // and end the process. The query in flight fails on its own (503); nothing to do here.
+  pool.on("connect", (client) => {
+    client.on("error", () => {});
+  });
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   return finish(db, "postgres");
 }

@@ -7,6 +7,7 @@ import type { Rooms } from "../../services/rooms.js";
 import type { Scopes } from "../../services/scopes.js";
 import type { SharedState } from "../../state/index.js";
 import type { Connection } from "../connection.js";
+import type { ContactCache } from "../contact-cache.js";
 import type { DmDelivery } from "../dm-delivery.js";
 import { dmHandlers } from "./direct-messages.js";
 import { relayHandler } from "./relay.js";
@@ -23,6 +24,8 @@ export interface HandlerDeps {
   dmDelivery: DmDelivery;
   /** the rooms this instance's own sockets are in: the relay rule while Redis is away */
   localRooms: { shareRoom(a: string, b: string): boolean };
+  /** the relay rule's recent "yes" answers that cost a round trip */
+  contacts: ContactCache;
 }
 
 /**

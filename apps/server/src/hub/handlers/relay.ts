@@ -18,7 +18,7 @@ const EPHEMERAL = { ephemeral: true } as const;
  *
  * Synchronous while the stores answer at once (one instance): this is the hot path.
  */
-export function relayHandler({ bus, state, scopes, localRooms }: HandlerDeps) {
+export function relayHandler({ bus, state, scopes, localRooms, contacts }: HandlerDeps) {
   const answer = (f: ClientFrame<RelayType>, receivers: number): HandlerResult => {
     // The bus counts the instances holding a socket on the topic: none means offline.
     if (receivers === 0) throw new AppError("peer_unavailable");
@@ -47,7 +47,10 @@ export function relayHandler({ bus, state, scopes, localRooms }: HandlerDeps) {
   const allowed = (conn: Connection, f: ClientFrame<RelayType>, shareRoom: boolean, unsure = false) => {
     if (mayContact({ sameUser: false, shareRoom })) return send(conn, f);
     return scopes.shared(conn.identity.userId, f.to).then((facts) => {
-      if (mayContact({ sameUser: false, shareRoom, ...facts })) return send(conn, f);
+      if (mayContact({ sameUser: false, shareRoom, ...facts })) {
+        contacts.remember(conn.identity.userId, f.to);
+        return send(conn, f);
+      }
       throw unsure ? new BusUnavailableError() : new AppError("peer_unavailable");
     });
   };
@@ -55,11 +58,15 @@ export function relayHandler({ bus, state, scopes, localRooms }: HandlerDeps) {
   return (conn: Connection, f: ClientFrame<RelayType>) => {
     const from = conn.identity.userId;
     if (f.to === from && mayContact({ sameUser: true, shareRoom: false })) return send(conn, f);
+    if (contacts.allowed(from, f.to)) return send(conn, f);
     const shared = state.rooms.shareRoom(from, f.to);
     if (!isPromise(shared)) return allowed(conn, f, shared);
     // Redis away: rooms this instance's own sockets are in still count (issue 7).
     return shared.then(
-      (ok) => allowed(conn, f, ok),
+      (ok) => {
+        if (ok) contacts.remember(from, f.to);
+        return allowed(conn, f, ok);
+      },
       () => allowed(conn, f, localRooms.shareRoom(from, f.to), true),
     );
   };

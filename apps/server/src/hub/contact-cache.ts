@@ -1,0 +1,54 @@
+import type { BusEvent } from "../bus/bus.js";
+
+/**
+ * Events after which a cached "these two may contact each other" may no longer hold:
+ * someone left or lost a room, community or network, or one was deleted.
+ */
+const REVOKING = new Set([
+  "peer_left",
+  "room.deleted",
+  "kicked",
+  "member_removed",
+  "member_updated",
+  "peer_removed",
+  "network_deleted",
+  "tenant_deleted",
+]);
+
+/**
+ * The relay rule's answer for a pair of users, kept a few seconds when it cost a round
+ * trip (Redis for rooms, the database for communities and networks): a WebRTC or
+ * WireGuard exchange sends dozens of frames between the same two users in a burst.
+ * Only "yes" is kept, and every revoking event this instance delivers empties the cache:
+ * the sender is local, so it is on every room, community and network topic it shares
+ * with the recipient and hears any departure from them.
+ */
+export function createContactCache(ttlMs = 5000, maxPairs = 50_000) {
+  let pairs = new Map<string, number>();
+  return {
+    allowed(from: string, to: string): boolean {
+      if (pairs.size === 0) return false;
+      const key = `${from}\n${to}`;
+      const until = pairs.get(key);
+      if (until === undefined) return false;
+      if (performance.now() < until) return true;
+      pairs.delete(key);
+      return false;
+    },
+    remember(from: string, to: string): void {
+      if (pairs.size >= maxPairs) pairs = new Map();
+      pairs.set(`${from}\n${to}`, performance.now() + ttlMs);
+    },
+    /** Called for every bus event this instance delivers. */
+    observe(event: BusEvent): void {
+      if (pairs.size === 0) return;
+      const revokes =
+        event.kind === "frame"
+          ? event.type !== undefined && REVOKING.has(event.type)
+          : event.kind === "room.unsubscribe" || event.kind === "topics.remove";
+      if (revokes) pairs = new Map();
+    },
+  };
+}
+
+export type ContactCache = ReturnType<typeof createContactCache>;
