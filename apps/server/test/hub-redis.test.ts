@@ -73,6 +73,22 @@ if (!ready) console.warn("two-instance hub runs skipped: set WARREN_TEST_REDIS a
     });
   });
 
+  it("stops relaying at once when the only shared room is left, though a yes was cached", async () => {
+    const erin = await user(0);
+    const frank = await user(1);
+    const room = (await erin.client.request({ type: "room.create", name: "brief" })).result.room.id;
+    await frank.client.request({ type: "room.join", room });
+    for (let i = 0; i < 3; i++) {
+      expect((await erin.client.request({ type: "signal", to: frank.id, payload: i })).result).toEqual({
+        delivered: true,
+      });
+    }
+    await erin.client.request({ type: "room.kick", room, user: frank.id });
+    await erin.client.next((f) => f.type === "peer_left" && f.user === frank.id);
+    const after = await erin.client.request({ type: "signal", to: frank.id, payload: "late" });
+    expect(after).toMatchObject({ type: "error", code: "peer_unavailable" });
+  });
+
   it("answers peer_unavailable for a user on neither instance, and /ready is 200 on both", async () => {
     const carol = await user(0);
     const dave = await user(1);
