@@ -42,6 +42,8 @@ export class Connection {
   backlog: [data: unknown, isBinary: boolean][] | undefined;
   /** store-and-forward of direct messages to this socket's device, once it began (dm-delivery.ts) */
   dm: DmPaging | undefined;
+  /** frames to this socket wait for the end of the tick, to leave in one write (outbox.ts) */
+  corked = false;
 
   constructor(
     readonly id: string,

@@ -300,7 +300,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
         continue;
       }
       conn.missed += 1;
-      conn.ws.ping();
+      outbox.ping(conn);
     }
   }, hub.heartbeatIntervalMs);
   heartbeat.unref();
