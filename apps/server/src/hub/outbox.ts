@@ -12,6 +12,30 @@ interface Corkable {
 
 /** A server ping (RFC 6455 §5.5.2): FIN, opcode 0x9, unmasked, no payload. */
 const PING = Buffer.from([0x89, 0x00]);
+
+/**
+ * One whole unmasked text frame (RFC 6455 §5.2) in one buffer: header and payload leave
+ * in one write, where ws would build and queue them as two. Compression is off for every
+ * socket (hub.ts), so ws has nothing queued that this could overtake, and it writes each
+ * of its own frames (pongs, close) whole, so frames never interleave.
+ */
+function textFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(header + length);
+  frame[0] = 0x81;
+  if (header === 2) frame[1] = length;
+  else if (header === 4) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
+    frame.writeUInt32BE(length >>> 0, 6);
+  }
+  frame.write(text, header);
+  return frame;
+}
 const socketOf = (conn: Connection) => (conn.ws as unknown as { _socket?: Corkable | null })._socket;
 
 /**
@@ -35,10 +59,8 @@ export function createOutbox(metrics: Metrics, slowClientBytes: number) {
       socketOf(conn)?.uncork();
     }
   };
-  const hold = (conn: Connection) => {
+  const hold = (conn: Connection, socket: Corkable) => {
     if (conn.corked) return;
-    const socket = socketOf(conn);
-    if (!socket) return;
     socket.cork();
     conn.corked = true;
     if (corked.length === 0) process.nextTick(uncorkAll);
@@ -53,8 +75,11 @@ export function createOutbox(metrics: Metrics, slowClientBytes: number) {
       ws.close(CLOSE.try_again_later, "slow client: read your messages");
       return false;
     }
-    hold(conn);
-    ws.send(text);
+    const socket = socketOf(conn);
+    if (socket) {
+      hold(conn, socket);
+      socket.write(textFrame(text));
+    } else ws.send(text);
     metrics.sent(type);
     return true;
   };
