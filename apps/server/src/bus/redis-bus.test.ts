@@ -113,6 +113,27 @@ const eventually = async (check: () => void, ms = 10_000) => {
     expect(texts(atB)).toEqual(["one", "two"]);
   });
 
+  it("sends a tick's events for one channel as one message, in order, and counts each", async () => {
+    const prefix = `t${randomBytes(3).toString("hex")}:`;
+    const a = await instance("a", prefix);
+    const b = await instance("b", prefix);
+    const got: string[] = [];
+    b.subscribe("user:x", (t, e) => got.push(`${t}/${(e as { frame: string }).frame}`));
+    b.subscribe("user:y", (t, e) => got.push(`${t}/${(e as { frame: string }).frame}`));
+    await b.settled();
+    const sent: string[] = [];
+    const counts: Promise<number>[] = [];
+    for (let i = 0; i < 40; i++) {
+      const topic = i % 10 < 7 ? "user:x" : "user:y";
+      // as every frame is made: JSON.stringify escapes the separator and newlines
+      const text = JSON.stringify({ n: i, s: "a\u001eb\nc" });
+      sent.push(`${topic}/${text}`);
+      counts.push(Promise.resolve(a.publish(topic, frame(text))));
+    }
+    expect(await Promise.all(counts)).toEqual(Array(40).fill(1));
+    await eventually(() => expect(got).toEqual(sent));
+  });
+
   it("keeps local delivery through an outage, refuses ephemeral events for others, and sends kept ones when Redis is back", async () => {
     const prefix = `t${randomBytes(3).toString("hex")}:`;
     const a = await instance("a", prefix);

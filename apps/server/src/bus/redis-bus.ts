@@ -19,6 +19,29 @@ export interface RedisBusOptions {
   log?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
 }
 
+/**
+ * Between the events of one Redis message: JSON escapes every control character, and no
+ * header field holds one, so the separator appears nowhere else.
+ */
+const SEPARATOR = "\x1e";
+
+interface Batch {
+  channel: string;
+  messages: string[];
+  done: Promise<number>;
+  resolve(n: number): void;
+  reject(err: unknown): void;
+}
+
+function newBatch(channel: string, message: string): Batch {
+  const batch = { channel, messages: [message] } as unknown as Batch;
+  batch.done = new Promise<number>((resolve, reject) => {
+    batch.resolve = resolve;
+    batch.reject = reject;
+  });
+  return batch;
+}
+
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** Channels per SUBSCRIBE when resubscribing after a reconnect. */
@@ -58,11 +81,13 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   };
 
   sub.on("messageBuffer", (channel: Buffer, message: Buffer) => {
-    const decoded = decodeEvent(message.toString());
-    if (!decoded || decoded.origin === instanceId) return;
     const topic = channel.toString().slice(prefix.length);
-    const set = handlers.get(topic);
-    if (set) deliver(topic, set, decoded.event);
+    for (const part of message.toString().split(SEPARATOR)) {
+      const decoded = decodeEvent(part);
+      if (!decoded || decoded.origin === instanceId) continue;
+      const set = handlers.get(topic);
+      if (set) deliver(topic, set, decoded.event);
+    }
   });
 
   const track = (p: Promise<unknown>) => {
@@ -131,6 +156,33 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     kept.push([channel, message]);
   };
 
+  /**
+   * Events published in one tick, in order; consecutive ones for one channel travel as
+   * one Redis message (a sender's burst to one peer: one PUBLISH, and one write on the
+   * receiving instance). Order holds: a new channel starts a new batch.
+   */
+  let batches: Batch[] = [];
+  const flushBatches = () => {
+    const ready = batches;
+    batches = [];
+    for (const b of ready) {
+      redis
+        .publish(b.channel, b.messages.length === 1 ? (b.messages[0] as string) : b.messages.join(SEPARATOR))
+        .then(b.resolve, b.reject);
+    }
+  };
+  const batchFor = (channel: string, message: string): Promise<number> => {
+    const last = batches[batches.length - 1];
+    if (last?.channel === channel) {
+      last.messages.push(message);
+      return last.done;
+    }
+    if (batches.length === 0) process.nextTick(flushBatches);
+    const batch = newBatch(channel, message);
+    batches.push(batch);
+    return batch.done;
+  };
+
   return {
     publish(topic: string, event: BusEvent, opts?: PublishOptions): Promise<number> {
       const set = handlers.get(topic);
@@ -142,7 +194,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       if (redis.status !== "ready" || (kept.length > 0 && !opts?.ephemeral)) {
         return failed(channel, message, local, opts);
       }
-      return redis.publish(channel, message).then(
+      return batchFor(channel, message).then(
         // Our own subscription counts once Redis confirmed it; until then, count it here.
         (n) => Math.max(n, local),
         (err) => failed(channel, message, local, opts, err),

@@ -94,6 +94,13 @@ export function createDispatch(o: DispatchOptions) {
 
   const answer = (conn: Connection, frame: { id?: string }, out: HandlerResult): void => {
     if (!out) return;
+    if ("detached" in out) {
+      out.detached.then(
+        (result) => answer(conn, frame, result),
+        (err) => fail(conn, frame.id, "detached", err),
+      );
+      return;
+    }
     const re = frame.id === undefined ? {} : { re: frame.id };
     if ("frame" in out) o.outbox.frame(conn, { ...out.frame, ...re });
     else o.outbox.frame(conn, { type: "result", ...re, result: out.result });

@@ -35,6 +35,11 @@ export interface HandlerDeps {
 export type HandlerResult =
   | { result: unknown }
   | { frame: { type: string; [k: string]: unknown } }
+  /**
+   * The frame's work is done but its answer comes later (a relay waiting for Redis to
+   * say who received it): the socket's next frames need not wait for it (issue 7).
+   */
+  | { detached: Promise<HandlerResult> }
   | undefined;
 
 export type Handler<T extends ClientFrameType = ClientFrameType> = (

@@ -37,7 +37,10 @@ export function relayHandler({ bus, state, scopes, localRooms, contacts }: Handl
     // Ephemeral: an offer is worth nothing later, so while Redis is away one for another
     // instance fails now (service_unavailable) instead of arriving late or never (issue 7).
     const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id }, EPHEMERAL);
-    return isPromise(receivers) ? receivers.then((n) => answer(f, n)) : answer(f, receivers);
+    // Across instances the count comes back from Redis: the answer waits for it, the
+    // sender's next frames do not (their PUBLISHes still leave in order).
+    if (isPromise(receivers)) return { detached: receivers.then((n) => answer(f, n)) };
+    return answer(f, receivers);
   };
 
   /**
