@@ -28,7 +28,16 @@ export function toInvite(row: InviteRow) {
 }
 
 /** 18 random bytes: a 24-character url-safe code, not guessable. */
-const newCode = () => randomBytes(18).toString("base64url");
+/**
+ * 144 random bits, base64url. Never starting with "-": a code is pasted into command
+ * lines (`warren join <code>`), where a leading dash reads as an option (1 code in 64).
+ */
+export const newCode = (): string => {
+  for (;;) {
+    const code = randomBytes(18).toString("base64url");
+    if (!code.startsWith("-")) return code;
+  }
+};
 
 const invalidInvite = () => new AppError("invalid_invite");
 
