@@ -39,13 +39,38 @@ export function busContract(name: string, make: () => Promise<Bus> | Bus, settle
     it("stops delivering after unsubscribe", async () => {
       const b = await bus();
       const got: unknown[] = [];
-      const off = b.subscribe("t:2", (_t, e) => got.push(e));
+      const handler = (_t: string, e: BusEvent) => got.push(e);
+      b.subscribe("t:2", handler);
       await settle();
-      off();
+      b.unsubscribe("t:2", handler);
       await settle();
       expect(await b.publish("t:2", frame("x"))).toBe(0);
       await settle();
       expect(got).toEqual([]);
+    });
+
+    it("keeps a topic's other handlers when one goes, and adds a handler only once", async () => {
+      const b = await bus();
+      const got: string[] = [];
+      const first = (_t: string, e: BusEvent) => got.push(`1:${(e as { frame: string }).frame}`);
+      const second = (_t: string, e: BusEvent) => got.push(`2:${(e as { frame: string }).frame}`);
+      b.subscribe("t:5", first);
+      b.subscribe("t:5", first);
+      b.subscribe("t:5", second);
+      await settle();
+      await b.publish("t:5", frame("a"));
+      await settle();
+      b.unsubscribe("t:5", first);
+      b.unsubscribe("t:5", first);
+      b.unsubscribe("t:nothing", second);
+      await settle();
+      expect(await b.publish("t:5", frame("b"))).toBeGreaterThan(0);
+      await settle();
+      b.unsubscribe("t:5", second);
+      await settle();
+      expect(await b.publish("t:5", frame("c"))).toBe(0);
+      await settle();
+      expect(got.sort()).toEqual(["1:a", "2:a", "2:b"]);
     });
 
     it("keeps events of one topic in order and passes the topic to the handler", async () => {

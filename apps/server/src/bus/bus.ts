@@ -46,8 +46,10 @@ export interface Bus {
    * relay can tell "nobody is listening" from "delivered". Memory answers synchronously.
    */
   publish(topic: string, event: BusEvent, options?: PublishOptions): number | Promise<number>;
-  /** Adds a handler for a topic; the returned function removes it. */
-  subscribe(topic: string, handler: BusHandler): () => void;
+  /** Adds a handler for a topic (once: adding the same handler again does nothing). */
+  subscribe(topic: string, handler: BusHandler): void;
+  /** Removes a handler from a topic. */
+  unsubscribe(topic: string, handler: BusHandler): void;
   /**
    * Resolves once every subscription asked for so far is in force (Redis confirmed it),
    * or the bus is down: a socket told "welcome" or "joined" must get what follows.

@@ -102,11 +102,12 @@ const eventually = async (check: () => void, ms = 10_000) => {
     await new Promise((r) => setTimeout(r, 100));
     expect(texts(atA)).toEqual(["one"]);
     // A topic only B holds: A still reaches it, and 0 once B lets go.
-    const off = b.subscribe("room:r", (_t, e) => atB.push(e));
+    const onRoom = (_t: string, e: BusEvent) => atB.push(e);
+    b.subscribe("room:r", onRoom);
     await b.settled();
     expect(await a.publish("room:r", frame("two"))).toBe(1);
     await eventually(() => expect(texts(atB)).toEqual(["one", "two"]));
-    off();
+    b.unsubscribe("room:r", onRoom);
     await b.settled();
     expect(await a.publish("room:r", frame("three"))).toBe(0);
     await new Promise((r) => setTimeout(r, 100));

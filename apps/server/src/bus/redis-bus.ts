@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { type Bus, type BusEvent, type BusHandler, BusUnavailableError, type PublishOptions } from "./bus.js";
+import { createHandlerTable } from "./handler-table.js";
 import { decodeEvent, encodeEvent } from "./redis-codec.js";
 
 export interface RedisBusOptions {
@@ -58,7 +59,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   const maxKept = options.maxKept ?? 10_000;
   const sub = redis.duplicate({ enableOfflineQueue: false, autoResubscribe: false, lazyConnect: false });
   sub.on("error", () => {});
-  const handlers = new Map<string, Set<BusHandler>>();
+  const handlers = createHandlerTable();
   /** subscriptions sent and not yet confirmed */
   const inFlight = new Set<Promise<unknown>>();
   const restored: ((downSinceMs: number) => void)[] = [];
@@ -70,23 +71,12 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   let closing = false;
   const channelOf = (topic: string) => prefix + topic;
 
-  const deliver = (topic: string, set: Set<BusHandler>, event: BusEvent) => {
-    for (const handler of set) {
-      try {
-        handler(topic, event);
-      } catch {
-        // One failing subscriber must not keep the event from the others.
-      }
-    }
-  };
-
   sub.on("messageBuffer", (channel: Buffer, message: Buffer) => {
     const topic = channel.toString().slice(prefix.length);
     for (const part of message.toString().split(SEPARATOR)) {
       const decoded = decodeEvent(part);
       if (!decoded || decoded.origin === instanceId) continue;
-      const set = handlers.get(topic);
-      if (set) deliver(topic, set, decoded.event);
+      handlers.deliver(topic, decoded.event);
     }
   });
 
@@ -134,7 +124,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   sub.on("ready", () => {
     everReady = true;
     // A reconnect starts with no subscriptions: ask for every channel still wanted.
-    const channels = [...handlers.keys()].map(channelOf);
+    const channels = [...handlers.topics()].map(channelOf);
     for (let i = 0; i < channels.length; i += CHUNK) send("subscribe", channels.slice(i, i + CHUNK));
     maybeRestored();
   });
@@ -185,9 +175,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
 
   return {
     publish(topic: string, event: BusEvent, opts?: PublishOptions): Promise<number> {
-      const set = handlers.get(topic);
-      if (set) deliver(topic, set, event);
-      const local = set ? 1 : 0;
+      const local = handlers.deliver(topic, event) > 0 ? 1 : 0;
       const channel = channelOf(topic);
       const message = encodeEvent(instanceId, event);
       // While kept events wait, later ones queue behind them: one topic stays in order.
@@ -201,19 +189,10 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       );
     },
     subscribe(topic: string, handler: BusHandler) {
-      let set = handlers.get(topic);
-      if (!set) {
-        set = new Set();
-        handlers.set(topic, set);
-        send("subscribe", [channelOf(topic)]);
-      }
-      set.add(handler);
-      return () => {
-        const current = handlers.get(topic);
-        if (!current?.delete(handler) || current.size > 0) return;
-        handlers.delete(topic);
-        send("unsubscribe", [channelOf(topic)]);
-      };
+      if (handlers.add(topic, handler)) send("subscribe", [channelOf(topic)]);
+    },
+    unsubscribe(topic: string, handler: BusHandler) {
+      if (handlers.remove(topic, handler)) send("unsubscribe", [channelOf(topic)]);
     },
     async settled() {
       // Before the first connection, subscriptions wait for it (bounded).

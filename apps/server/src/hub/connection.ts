@@ -1,4 +1,4 @@
-import type { WebSocket } from "ws";
+import { type RawData, WebSocket } from "ws";
 
 /** Where a socket is in its device's pending direct messages. */
 export interface DmPaging {
@@ -32,8 +32,8 @@ export class Connection {
   missed = 0;
   /** set once the client sent one valid frame */
   valid = false;
-  /** local topics this socket is on (user, device, rooms) */
-  readonly topics: string[] = [];
+  /** local topics this socket is on (user, device, rooms); replaced, never changed in place */
+  topics: readonly string[] = [];
   /** frames received in each of the last ten seconds, made on first rate-limit refusal */
   abuse: Uint32Array | undefined;
   abuseSecond = 0;
@@ -51,4 +51,48 @@ export class Connection {
     readonly ws: WebSocket,
     readonly openedAt: number,
   ) {}
+}
+
+/** What the hub does with its sockets' events. */
+export interface SocketEvents {
+  message(conn: Connection, data: RawData, isBinary: boolean): void;
+  pong(conn: Connection): void;
+  close(conn: Connection): void;
+  error(err: Error & { code?: string }): void;
+}
+
+/** ws's socket class as the hub makes it, with the socket's Connection. */
+export type HubSocket = WebSocket & { conn: Connection | undefined };
+
+/**
+ * ws's socket class for one hub: its events go straight to the hub instead of through
+ * listeners added to every socket. An EventEmitter's listener table is a dictionary of
+ * about 256 bytes, and the hub holds tens of thousands of idle sockets (issue 3). Any
+ * listener added anyway still hears every event but "message" and "pong".
+ */
+export function hubSocketClass(on: SocketEvents): typeof WebSocket {
+  return class extends WebSocket {
+    conn: Connection | undefined = undefined;
+    // ws emits at most two arguments on a server socket: no rest array per frame.
+    override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
+      const conn = this.conn;
+      if (event === "error") {
+        on.error(a as Error);
+        if (this.listenerCount("error") > 0) super.emit(event, a);
+        return true;
+      }
+      if (conn !== undefined) {
+        if (event === "message") {
+          on.message(conn, a as RawData, b as boolean);
+          return true;
+        }
+        if (event === "pong") {
+          on.pong(conn);
+          return true;
+        }
+        if (event === "close") on.close(conn);
+      }
+      return super.emit(event, a, b);
+    }
+  };
 }

@@ -1,14 +1,14 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { CLOSE, PROTOCOL_VERSION, uuidv7, type WelcomeFrame } from "@warren/protocol";
-import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { type RawData, WebSocketServer } from "ws";
 import type { Bus, BusEvent } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
 import { catchUp } from "./catch-up.js";
-import { Connection, type Identity } from "./connection.js";
+import { Connection, type HubSocket, hubSocketClass, type Identity } from "./connection.js";
 import { createContactCache } from "./contact-cache.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
@@ -54,6 +54,17 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     perMessageDeflate: false,
     clientTracking: false,
     handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    WebSocket: hubSocketClass({
+      message: (conn, data, isBinary) => receive(conn, data, isBinary),
+      pong(conn) {
+        conn.missed = 0;
+      },
+      close: (conn) => void closed(conn),
+      error(err) {
+        // ws closes oversized frames itself (1009); count them here.
+        if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") metrics.closed("too_big");
+      },
+    }),
   });
   const connections = new Set<Connection>();
   const pending = new Set<Connection>();
@@ -163,37 +174,30 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     conn.backlog = undefined;
   };
 
-  const opened = (ws: WebSocket, identity: Identity) => {
+  const welcomeOf = (conn: Connection): WelcomeFrame => ({
+    type: "welcome",
+    user: { id: conn.identity.userId, username: conn.identity.username },
+    device: conn.identity.device,
+    session: conn.id,
+    server_time: new Date().toISOString(),
+    limits: {
+      max_message_bytes: hub.maxMessageBytes,
+      message_rate_limit: hub.messageRate,
+      message_burst_limit: hub.messageBurst,
+      heartbeat_interval_ms: hub.heartbeatIntervalMs,
+    },
+    protocol_version: PROTOCOL_VERSION,
+  });
+
+  const opened = (ws: HubSocket, identity: Identity) => {
     const conn = new Connection(uuidv7(), identity, ws, Date.now());
+    ws.conn = conn;
     connections.add(conn);
     pending.add(conn);
     stats.connections_total += 1;
     stats.connections_active += 1;
     metrics.activeConnections.inc();
     services.analytics.sessionOpened(conn.id, identity.userId, identity.device, conn.openedAt);
-    const welcome: WelcomeFrame = {
-      type: "welcome",
-      user: { id: identity.userId, username: identity.username },
-      device: identity.device,
-      session: conn.id,
-      server_time: new Date().toISOString(),
-      limits: {
-        max_message_bytes: hub.maxMessageBytes,
-        message_rate_limit: hub.messageRate,
-        message_burst_limit: hub.messageBurst,
-        heartbeat_interval_ms: hub.heartbeatIntervalMs,
-      },
-      protocol_version: PROTOCOL_VERSION,
-    };
-    ws.on("message", (data, isBinary) => receive(conn, data, isBinary));
-    ws.on("pong", () => {
-      conn.missed = 0;
-    });
-    ws.on("error", (err: Error & { code?: string }) => {
-      // ws closes oversized frames itself (1009); count them here.
-      if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") metrics.closed("too_big");
-    });
-    ws.on("close", () => void closed(conn));
     // Frames that arrive before the socket is on its topics wait, in order: once the
     // client has its welcome, it is in every room, community and network it belongs to.
     conn.busy = true;
@@ -215,7 +219,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       // With Redis, "welcome" waits until those subscriptions are in force.
       await bus.settled();
       if (!connections.has(conn)) return;
-      outbox.frame(conn, welcome as unknown as { type: string });
+      outbox.frame(conn, welcomeOf(conn) as unknown as { type: string });
       // Store-and-forward: the device's first page of pending direct messages, before
       // anything it sent meanwhile is answered (issue 6).
       await dmDelivery.start(conn).catch((err) => log.warn({ err }, "direct message delivery failed"));
@@ -284,7 +288,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     void check(req, socket).then(
       (identity) => {
         if (!identity || socket.destroyed) return;
-        wss.handleUpgrade(req, socket, head, (ws) => opened(ws, identity));
+        wss.handleUpgrade(req, socket, head, (ws) => opened(ws as HubSocket, identity));
       },
       () => refuse(socket, "service_unavailable"),
     );

@@ -8,46 +8,58 @@ import type { Connection } from "./connection.js";
  * leaves (issue 7: no instance receives every message).
  */
 export function createLocalSockets(bus: Bus, handler: BusHandler) {
-  const byTopic = new Map<string, { sockets: Set<Connection>; off: () => void }>();
+  // One socket per topic is the common case (a user's topic, a device's topic): held as
+  // is, a Set only once a second socket comes (memory per idle connection, issue 3).
+  const byTopic = new Map<string, Connection | Set<Connection>>();
 
   const add = (topic: string, conn: Connection): void => {
-    let entry = byTopic.get(topic);
-    if (!entry) {
-      entry = { sockets: new Set(), off: bus.subscribe(topic, handler) };
-      byTopic.set(topic, entry);
-    }
-    if (entry.sockets.has(conn)) return;
-    entry.sockets.add(conn);
-    conn.topics.push(topic);
+    const held = byTopic.get(topic);
+    if (held === undefined) {
+      byTopic.set(topic, conn);
+      bus.subscribe(topic, handler);
+    } else if (held === conn) return;
+    else if (held instanceof Set) {
+      if (held.has(conn)) return;
+      held.add(conn);
+    } else byTopic.set(topic, new Set([held, conn]));
+    // A new array of the exact size: pushing would reserve 16 more slots per socket.
+    conn.topics = [...conn.topics, topic];
   };
 
   const remove = (topic: string, conn: Connection): void => {
-    const entry = byTopic.get(topic);
-    if (!entry?.sockets.delete(conn)) return;
-    const i = conn.topics.indexOf(topic);
-    if (i >= 0) conn.topics.splice(i, 1);
-    if (entry.sockets.size === 0) {
+    const held = byTopic.get(topic);
+    if (held === undefined) return;
+    if (held instanceof Set) {
+      if (!held.delete(conn)) return;
+      if (held.size === 1) byTopic.set(topic, held.values().next().value as Connection);
+    } else {
+      if (held !== conn) return;
       byTopic.delete(topic);
-      entry.off();
+      bus.unsubscribe(topic, handler);
     }
+    conn.topics = conn.topics.filter((t) => t !== topic);
+  };
+
+  const socketsOf = (topic: string): Iterable<Connection> | undefined => {
+    const held = byTopic.get(topic);
+    return held === undefined || held instanceof Set ? held : [held];
   };
 
   return {
     add,
     remove,
     removeAll(conn: Connection): void {
-      for (const topic of [...conn.topics]) remove(topic, conn);
+      for (const topic of conn.topics) remove(topic, conn);
     },
-    socketsOf(topic: string): Set<Connection> | undefined {
-      return byTopic.get(topic)?.sockets;
-    },
+    /** The topic's sockets here; copy before changing topics while iterating. */
+    socketsOf,
     /** True when sockets of both users here are on one room topic (Redis is away). */
     shareRoom(a: string, b: string): boolean {
       const rooms = new Set<string>();
-      for (const conn of byTopic.get(topics.user(a))?.sockets ?? []) {
+      for (const conn of socketsOf(topics.user(a)) ?? []) {
         for (const t of conn.topics) if (t.startsWith("room:")) rooms.add(t);
       }
-      for (const conn of byTopic.get(topics.user(b))?.sockets ?? []) {
+      for (const conn of socketsOf(topics.user(b)) ?? []) {
         for (const t of conn.topics) if (rooms.has(t)) return true;
       }
       return false;
@@ -55,10 +67,10 @@ export function createLocalSockets(bus: Bus, handler: BusHandler) {
     /** Who this instance's sockets say is in which room: its share after a Redis restart. */
     roomMembers(): { room: string; user: string }[] {
       const out = new Map<string, { room: string; user: string }>();
-      for (const [topic, entry] of byTopic) {
+      for (const topic of byTopic.keys()) {
         if (!topic.startsWith("room:")) continue;
         const room = topic.slice("room:".length);
-        for (const conn of entry.sockets)
+        for (const conn of socketsOf(topic) ?? [])
           out.set(`${room}\n${conn.identity.userId}`, { room, user: conn.identity.userId });
       }
       return [...out.values()];
