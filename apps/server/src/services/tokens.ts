@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { uuidv7 } from "@warren/protocol";
-import { errors, jwtVerify, SignJWT } from "jose";
+import { SignJWT } from "jose";
 import { AppError } from "../errors.js";
+import { JwtRefused, verifyHs256 } from "./jwt-hs256.js";
 
 export interface AccessClaims {
   sub: string;
@@ -12,14 +13,11 @@ export interface AccessClaims {
   typ: "access";
 }
 
-/** Short-lived access JWTs, HS256 with the server's secret (jose). */
+/** Short-lived access JWTs, HS256 with the server's secret: signed by jose, verified by jwt-hs256.ts. */
 export function createTokenSigner(secret: Uint8Array, ttlMs: number) {
   const ttlSeconds = Math.max(1, Math.round(ttlMs / 1000));
   // Imported once: given raw bytes, jose imports the HMAC key again on every call.
-  const key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-    "verify",
-  ]);
+  const key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   return {
     ttlSeconds,
     async sign(userId: string, sessionId: string): Promise<{ token: string; expiresAt: Date }> {
@@ -36,22 +34,24 @@ export function createTokenSigner(secret: Uint8Array, ttlMs: number) {
     },
     /** Verifies signature, algorithm (HS256 only: never "none"), expiry and claim shapes. */
     async verify(token: string): Promise<AccessClaims> {
+      let payload: Record<string, unknown>;
       try {
-        const { payload } = await jwtVerify(token, await key, { algorithms: ["HS256"] });
-        if (
-          payload.typ !== "access" ||
-          typeof payload.sub !== "string" ||
-          typeof payload.sid !== "string" ||
-          typeof payload.exp !== "number"
-        ) {
-          throw new AppError("invalid_token");
-        }
-        return payload as unknown as AccessClaims;
+        payload = verifyHs256(token, secret, Math.floor(Date.now() / 1000));
       } catch (err) {
-        if (err instanceof AppError) throw err;
-        if (err instanceof errors.JWTExpired) throw new AppError("token_expired", undefined, { cause: err });
+        if (err instanceof JwtRefused && err.reason === "expired") {
+          throw new AppError("token_expired", undefined, { cause: err });
+        }
         throw new AppError("invalid_token", undefined, { cause: err });
       }
+      if (
+        payload.typ !== "access" ||
+        typeof payload.sub !== "string" ||
+        typeof payload.sid !== "string" ||
+        typeof payload.jti !== "string"
+      ) {
+        throw new AppError("invalid_token");
+      }
+      return payload as unknown as AccessClaims;
     },
   };
 }

@@ -1,0 +1,50 @@
+import { createHmac, timingSafeEqual } from "node:crypto";
+
+/** Why a token was refused: `expired` is told apart (token_expired), the rest is `invalid`. */
+export class JwtRefused extends Error {
+  constructor(readonly reason: "invalid" | "expired") {
+    super(`JWT ${reason}`);
+    this.name = "JwtRefused";
+  }
+}
+
+const PART = /^[A-Za-z0-9_-]+$/;
+
+function decodeJson(part: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, "base64url").toString("utf8"));
+  } catch {
+    throw new JwtRefused("invalid");
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new JwtRefused("invalid");
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Verifies a compact HS256 JWT (RFC 7515, RFC 7519) and returns its claims: header
+ * `alg` exactly HS256 (never "none", never another algorithm), no `crit`, the HMAC
+ * compared in constant time, `exp` required and in the future, `nbf` (if any) past,
+ * `iat` (if any) a number. Synchronous, on node:crypto: jose's WebCrypto verify hops
+ * to the thread pool and cost ~170 µs per WebSocket upgrade (issue 3). Tokens are
+ * still signed with jose (tokens.ts); tokens.test.ts checks the two agree.
+ */
+export function verifyHs256(token: string, secret: Uint8Array, nowSeconds: number): Record<string, unknown> {
+  const parts = token.split(".");
+  if (parts.length !== 3) throw new JwtRefused("invalid");
+  const [header, payload, signature] = parts as [string, string, string];
+  if (!PART.test(header) || !PART.test(payload) || !PART.test(signature)) throw new JwtRefused("invalid");
+  const head = decodeJson(header);
+  if (head.alg !== "HS256" || head.crit !== undefined || head.b64 !== undefined)
+    throw new JwtRefused("invalid");
+  const given = Buffer.from(signature, "base64url");
+  const expected = createHmac("sha256", secret).update(`${header}.${payload}`).digest();
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JwtRefused("invalid");
+  const claims = decodeJson(payload);
+  const { exp, nbf, iat } = claims;
+  if (typeof exp !== "number" || !Number.isFinite(exp)) throw new JwtRefused("invalid");
+  if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowSeconds)) throw new JwtRefused("invalid");
+  if (iat !== undefined && typeof iat !== "number") throw new JwtRefused("invalid");
+  if (exp <= nowSeconds) throw new JwtRefused("expired");
+  return claims;
+}
