@@ -122,6 +122,10 @@ interface LatencyRound {
   server_cpu_s: number;
   machine_cpu_s: number;
   other_cores: number;
+  server_reads: number;
+  server_writes: number;
+  /** frames the receivers got in the window */
+  relayed: number;
   used: boolean;
 }
 
@@ -160,6 +164,9 @@ async function latencyRound(
     server_cpu_s: c1.server - c0.server,
     machine_cpu_s: c1.machine - c0.machine,
     other_cores: (c1.machine - c0.machine - (c1.server - c0.server) - loadCpu) / seconds,
+    server_reads: c1.reads - c0.reads,
+    server_writes: c1.writes - c0.writes,
+    relayed: sum(s1.map((s) => s.received)) - sum(s0.map((s) => s.received)),
     used: false,
   };
 }
@@ -297,7 +304,7 @@ export async function benchPairs(
       (mode, r) => {
         const s = sortedSamples(r.reports);
         log(
-          `    ${mode.padEnd(6)} p50 ${fmt(percentile(s, 50), 3)} ms  p99 ${fmt(percentile(s, 99), 3)} ms  server ${fmt(r.server_cpu_s / r.seconds, 2)} else ${fmt(r.other_cores, 2)} cores`,
+          `    ${mode.padEnd(6)} p50 ${fmt(percentile(s, 50), 3)} ms  p99 ${fmt(percentile(s, 99), 3)} ms  server ${fmt(r.server_cpu_s / r.seconds, 2)} else ${fmt(r.other_cores, 2)} cores  ${fmt((r.server_cpu_s / r.relayed) * 1e6, 1)} µs/msg  syscalls/msg r ${fmt(r.server_reads / r.relayed, 2)} w ${fmt(r.server_writes / r.relayed, 2)}`,
         );
       },
     );

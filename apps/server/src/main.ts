@@ -1,4 +1,5 @@
 import { type Config, ConfigError, loadConfig, mergeSettings, type RawSettings } from "./config.js";
+import { setServerV8Flags } from "./runtime-flags.js";
 import { startServer } from "./start.js";
 import { createDatabase } from "./storage/create-database.js";
 import { migrate } from "./storage/migrations/index.js";
@@ -36,6 +37,7 @@ function exitOnStartError(err: unknown): never {
 }
 
 export async function runServer(flags: RawSettings = {}): Promise<void> {
+  setServerV8Flags();
   const config = configFrom(flags);
   // Settings checked only on use (TLS files) fail the same way.
   const server = await startServer(config).catch(exitOnStartError);
