@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { type Config, sleep } from "./config.js";
 import { all, Load } from "./load-client.js";
 import type { CountReport, Mode, OpenReport, SocketSpec } from "./messages.js";
-import { cpuSeconds, machineBusySeconds, rssBytes } from "./proc.js";
+import { cpuSeconds, cpuSplit, machineBusySeconds, rssBytes, syscalls } from "./proc.js";
 import { fmt, log } from "./report.js";
 import { type IdleResult, sum } from "./results.js";
 import type { ServerProcess } from "./servers.js";
@@ -49,10 +49,14 @@ export async function runIdle(
       (await all(loads, () => ({ cmd: "count" }), "count", 10_000)).map((r) => r.report);
     const c0 = await counts();
     const h0 = cpuSeconds(server.pid);
+    const hk0 = cpuSplit(server.pid).system;
+    const hs0 = syscalls(server.pid);
     const hm0 = machineBusySeconds();
     const ht0 = performance.now();
     await sleep(cfg.heartbeatWindowMs);
     const h1 = cpuSeconds(server.pid);
+    const hk1 = cpuSplit(server.pid).system;
+    const hs1 = syscalls(server.pid);
     const hm1 = machineBusySeconds();
     const ht1 = performance.now();
     const c1 = await counts();
@@ -74,13 +78,16 @@ export async function runIdle(
       heartbeat_window_ms: Math.round(ht1 - ht0),
       heartbeat_server_cpu_percent: ((h1 - h0) / hSeconds) * 100,
       heartbeat_cpu_us_per_ping: pings > 0 ? ((h1 - h0) / pings) * 1e6 : Number.NaN,
+      heartbeat_kernel_us_per_ping: pings > 0 ? ((hk1 - hk0) / pings) * 1e6 : Number.NaN,
+      heartbeat_syscalls_per_ping:
+        pings > 0 ? (hs1.reads - hs0.reads + hs1.writes - hs0.writes) / pings : Number.NaN,
       heartbeat_cpu_percent_at_25s: pings > 0 ? ((h1 - h0) / pings) * (n / 25) * 100 : Number.NaN,
       pings_seen_in_window: pings,
       other_cores_in_window: (hm1 - hm0 - (h1 - h0) - loadCpu) / hSeconds,
       open_after_window: sum(c1.map((c) => c.open)),
     };
     log(
-      `  ${mode}: ${fmt(result.server_cpu_us_per_connection, 0)} µs CPU/connection, ${fmt(result.bytes_per_idle_connection / 1024, 2)} KiB/connection, idle CPU ${fmt(result.heartbeat_server_cpu_percent, 2)}% (${result.pings_seen_in_window} pings)`,
+      `  ${mode}: ${fmt(result.server_cpu_us_per_connection, 0)} µs CPU/connection, ${fmt(result.bytes_per_idle_connection / 1024, 2)} KiB/connection, idle CPU ${fmt(result.heartbeat_server_cpu_percent, 2)}% (${result.pings_seen_in_window} pings; per ping ${fmt(result.heartbeat_cpu_us_per_ping, 1)} µs, kernel ${fmt(result.heartbeat_kernel_us_per_ping, 1)} µs, ${fmt(result.heartbeat_syscalls_per_ping, 2)} syscalls)`,
     );
     return result;
   } finally {

@@ -98,6 +98,10 @@ export interface IdleResult {
   heartbeat_server_cpu_percent: number;
   /** server CPU in the idle window per ping the clients saw (ping out, pong in) */
   heartbeat_cpu_us_per_ping: number;
+  /** of which in the kernel (stime) */
+  heartbeat_kernel_us_per_ping: number;
+  /** read and write system calls of the server per ping seen */
+  heartbeat_syscalls_per_ping: number;
   /** the same cost at warren's default HEARTBEAT_INTERVAL of 25 s */
   heartbeat_cpu_percent_at_25s: number;
   pings_seen_in_window: number;

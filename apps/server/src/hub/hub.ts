@@ -13,6 +13,7 @@ import { createContactCache } from "./contact-cache.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
 import { createHandlers } from "./handlers/index.js";
+import { startHeartbeat } from "./heartbeat.js";
 import { startLiveness } from "./liveness.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
@@ -294,20 +295,18 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     );
   };
 
-  // One timer for every socket's heartbeat, one for the handshake deadline, one for
-  // room expiry: per-socket timers would cost memory at scale.
-  const heartbeat = setInterval(() => {
-    for (const conn of connections) {
-      if (conn.missed >= 2) {
-        metrics.closed("heartbeat");
-        conn.ws.terminate();
-        continue;
-      }
-      conn.missed += 1;
-      outbox.ping(conn);
-    }
-  }, hub.heartbeatIntervalMs);
-  heartbeat.unref();
+  // Timers shared by every socket (heartbeat, handshake deadline, room expiry):
+  // per-socket timers would cost memory at scale.
+  const stopHeartbeat = startHeartbeat({
+    intervalMs: hub.heartbeatIntervalMs,
+    sockets: () => connections,
+    ping: (conn) => outbox.ping(conn),
+    dead(conn) {
+      if (!connections.has(conn)) return;
+      metrics.closed("heartbeat");
+      conn.ws.terminate();
+    },
+  });
   const deadline = setInterval(
     () => {
       const now = Date.now();
@@ -362,7 +361,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
      */
     async shutdown(timeoutMs: number): Promise<void> {
       closing = true;
-      clearInterval(heartbeat);
+      stopHeartbeat();
       clearInterval(deadline);
       clearInterval(cleanup);
       stopLiveness();

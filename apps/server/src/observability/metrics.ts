@@ -5,7 +5,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
  */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   // prom-client names these three gauges *_total, which Prometheus reserves for counters:
   // `promtool check metrics` rejects them (issue 3). The per-type gauges without the
   // suffix (nodejs_active_handles, …) carry the same numbers.
