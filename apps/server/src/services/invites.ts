@@ -27,10 +27,10 @@ export function toInvite(row: InviteRow) {
   };
 }
 
-/** 18 random bytes: a 24-character url-safe code, not guessable. */
 /**
- * 144 random bits, base64url. Never starting with "-": a code is pasted into command
- * lines (`warren join <code>`), where a leading dash reads as an option (1 code in 64).
+ * 18 random bytes (144 bits): a 24-character base64url code, not guessable. Never
+ * starting with "-": a code is pasted into command lines (`warren join <code>`), where a
+ * leading dash reads as an option (1 code in 64).
  */
 export const newCode = (): string => {
   for (;;) {
