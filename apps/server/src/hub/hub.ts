@@ -374,10 +374,10 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
         server.headersTimeout || hub.handshakeTimeoutMs,
         hub.handshakeTimeoutMs,
       );
-      // Node wants headersTimeout below a non-zero requestTimeout; 0 (Fastify's default)
-      // means no whole-request limit, and stays so.
-      if (server.requestTimeout > 0) {
-        server.requestTimeout = Math.max(server.requestTimeout, hub.handshakeTimeoutMs + 1000);
+      // Node wants headersTimeout at most a non-zero requestTimeout (HTTP_REQUEST_TIMEOUT,
+      // which bounds slow bodies and is not lengthened here); 0 means no such limit.
+      if (server.requestTimeout > 0 && server.requestTimeout < server.headersTimeout) {
+        server.requestTimeout = server.headersTimeout;
       }
       server.on("upgrade", onUpgrade);
     },
