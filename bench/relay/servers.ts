@@ -119,7 +119,7 @@ const JWT_SECRET = randomBytes(32).toString("hex");
 const WARREN_DIR = path.resolve(process.env.BENCH_WARREN_DIR ?? ROOT);
 
 /**
- * The real server: `node --import tsx apps/cli/src/bin.ts server`. Rate limits are on,
+ * The real server: `node --import tsx apps/server/src/bin.ts` (warren-server). Rate limits are on,
  * set above the offered load (the limit is per user; each sender is its own user).
  */
 export async function startWarren(
@@ -142,7 +142,7 @@ export async function startWarren(
   };
   delete env.NODE_ENV;
   const child = track(
-    spawn(...nodeCommand("server", [...nodeArgs, "--import", "tsx", "apps/cli/src/bin.ts", "server"]), {
+    spawn(...nodeCommand("server", [...nodeArgs, "--import", "tsx", "apps/server/src/bin.ts"]), {
       cwd: WARREN_DIR,
       env,
       stdio: ["ignore", "ignore", "inherit"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `warren` command. The CLI is TypeScript run through tsx; registering tsx from
-// here (resolved next to this file, not from the current directory) lets the command
-// run from any directory, and under sudo.
+// `warren` from a checkout: the TypeScript sources run through tsx (resolved next to
+// this file, not from the current directory), so the command runs from any directory
+// and under sudo. The client pack ships one built JavaScript file instead (scripts/pack.ts).
 import { register } from "tsx/esm/api";
 
 register();

@@ -1,19 +1,17 @@
 #!/usr/bin/env -S node --import tsx
 import { Command } from "commander";
-import { migrateCommand } from "./commands/migrate.js";
-import { serverCommand } from "./commands/server.js";
+import { CLI_VERSION } from "./version.js";
 
+// The client only: running the server is `warren-server`, a separate package, so that
+// installing this command pulls in no database driver, Redis client or HTTP framework.
 const program = new Command()
   .name("warren")
   .description("warren: virtual LANs over WireGuard and a real-time hub")
-  .version("0.1.0");
+  .version(CLI_VERSION);
 
-program.addCommand(serverCommand());
-program.addCommand(migrateCommand());
-// `warren server` (what `npm start` runs) and `warren migrate` skip loading the client
-// commands and the SDK: about 2 s of CPU at every server start.
+// `--version` answers without loading the commands and the SDK.
 const first = process.argv[2];
-if (first !== "server" && first !== "migrate") {
+if (first !== "--version" && first !== "-V") {
   const { clientCommands } = await import("./client-commands.js");
   for (const command of clientCommands()) program.addCommand(command);
 }

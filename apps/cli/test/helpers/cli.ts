@@ -12,6 +12,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const BIN = path.join(REPO, "apps/cli/src/bin.ts");
+/** `warren-server`, for suites that start their own server process. */
+export const SERVER_BIN = path.join(REPO, "apps/server/src/bin.ts");
 // `--import tsx` resolves from the child's cwd; name the loader by path.
 export const TSX = pathToFileURL(path.join(REPO, "node_modules/tsx/dist/loader.mjs")).href;
 

@@ -7,14 +7,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { SETTINGS } from "../../src/config.js";
 
 /**
- * Real `warren` processes for process-level tests: `node --import tsx apps/cli/src/bin.ts
- * <command> ...flags`, in a fresh working directory, with an environment cleared of every
+ * Real server processes for process-level tests: `node --import tsx apps/server/src/bin.ts
+ * [migrate] ...flags` (the `warren-server` command), in a fresh working directory, with an environment cleared of every
  * warren setting so only what a test passes applies. Every wait is bounded; every child
  * is tracked so `stopAll()` (afterEach/afterAll) leaves nothing running.
  */
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const BIN = path.join(REPO, "apps/cli/src/bin.ts");
+const BIN = path.join(REPO, "apps/server/src/bin.ts");
 // `--import tsx` resolves from the child's cwd (a temp dir), so name the loader by path.
 const TSX = pathToFileURL(path.join(REPO, "node_modules/tsx/dist/loader.mjs")).href;
 
@@ -95,14 +95,18 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Pr
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Spawns `warren <command> ...args` with `env` on top of a clean environment. */
+/**
+ * Spawns `warren-server ...args` ("server", the default command) or `warren-server migrate
+ * ...args`, with `env` on top of a clean environment.
+ */
 export function spawnWarren(
   command: "server" | "migrate",
   args: string[] = [],
   options: { cwd?: string; env?: Env } = {},
 ): WarrenProcess {
   const cwd = options.cwd ?? tempDir();
-  const child = spawn(process.execPath, ["--import", TSX, BIN, command, ...args], {
+  const subcommand = command === "server" ? [] : [command];
+  const child = spawn(process.execPath, ["--import", TSX, BIN, ...subcommand, ...args], {
     cwd,
     env: cleanEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],

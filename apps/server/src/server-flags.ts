@@ -1,8 +1,8 @@
-// The settings list only, not the whole server: every `warren` command builds these
-// flags at start-up, and loading Fastify and the storage layer for `warren whoami`
-// would cost seconds.
-import { flagOf, type RawSettings, SETTINGS } from "@warren/server/config";
+// The settings list only, not the whole server: `warren-server --help` builds these flags
+// without loading Fastify and the storage layer.
+
 import type { Command } from "commander";
+import { flagOf, type RawSettings, SETTINGS } from "./config.js";
 
 /** Every server setting as a flag: PORT → --port <value>. Flags win over the environment. */
 export function addSettingFlags(command: Command): Command {

@@ -1,1 +1,0 @@
-export { addSettingFlags, settingsFromFlags } from "./commands/server-flags.js";
