@@ -1,7 +1,8 @@
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { PROTOCOL_VERSION } from "@warren/protocol";
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifySchema } from "fastify";
+import { operationIdFor, withPrefixItems } from "./openapi-document.js";
 
 /** OpenAPI 3.1 built from the routes' TypeBox schemas; served at /v1/openapi.json, browsed at /docs. */
 export async function registerOpenApi(app: FastifyInstance): Promise<void> {
@@ -13,7 +14,10 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         version: `v${PROTOCOL_VERSION}`,
         description:
           'REST API of warren. Every non-2xx answer is {"error":{"code","message"}}; codes are listed in docs/protocol.md.',
+        license: { name: "MIT", identifier: "MIT" },
       },
+      // Relative: the document describes the server that serves it, wherever that is.
+      servers: [{ url: "/", description: "the server this document was fetched from" }],
       components: {
         securitySchemes: { bearer: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
       },
@@ -27,6 +31,23 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
         },
         { name: "analytics", description: "Sessions, active users and message counts, for server admins" },
       ],
+    },
+    transform: ({ schema, url, route }) => {
+      if (!schema || schema.hide) return { schema, url };
+      const method = Array.isArray(route.method) ? route.method[0] : route.method;
+      const s = schema as FastifySchema & { operationId?: string; security?: unknown };
+      return {
+        schema: {
+          ...s,
+          operationId: s.operationId ?? operationIdFor(String(method), url),
+          security: s.security ?? [],
+        } as FastifySchema,
+        url,
+      };
+    },
+    transformObject: (document) => {
+      const generated = "openapiObject" in document ? document.openapiObject : document.swaggerObject;
+      return withPrefixItems(generated) as typeof generated;
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });

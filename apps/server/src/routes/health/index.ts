@@ -6,20 +6,34 @@ import { errors, type RouteDeps, typed } from "../shared.js";
 export async function healthRoutes(app: FastifyInstance, { services }: Pick<RouteDeps, "services">) {
   const r = typed(app);
   // Liveness: the process answers. No I/O, so a slow database never gets it restarted.
-  r.get("/health", { schema: { tags: ["health"], response: { 200: Health } } }, async () => ({
-    status: "ok" as const,
-  }));
+  r.get(
+    "/health",
+    { schema: { tags: ["health"], summary: "Liveness: the process answers", response: { 200: Health } } },
+    async () => ({
+      status: "ok" as const,
+    }),
+  );
   // Readiness: 200 only while the database answers (and Redis, when configured).
-  r.get("/ready", { schema: { tags: ["health"], response: { 200: Ready, ...errors(503) } } }, async () => {
-    try {
-      await services.database.ping();
-    } catch (err) {
-      throw new AppError("service_unavailable", "The database does not answer", { cause: err });
-    }
-    // With several instances, one that cannot reach Redis cannot reach the others' users.
-    if (!services.bus.healthy()) {
-      throw new AppError("service_unavailable", "Redis does not answer: other instances are out of reach");
-    }
-    return { status: "ready", database: services.database.dialect };
-  });
+  r.get(
+    "/ready",
+    {
+      schema: {
+        tags: ["health"],
+        summary: "Readiness: the database (and Redis, when configured) answers; 503 while not",
+        response: { 200: Ready, ...errors(503) },
+      },
+    },
+    async () => {
+      try {
+        await services.database.ping();
+      } catch (err) {
+        throw new AppError("service_unavailable", "The database does not answer", { cause: err });
+      }
+      // With several instances, one that cannot reach Redis cannot reach the others' users.
+      if (!services.bus.healthy()) {
+        throw new AppError("service_unavailable", "Redis does not answer: other instances are out of reach");
+      }
+      return { status: "ready", database: services.database.dialect };
+    },
+  );
 }
