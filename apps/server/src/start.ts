@@ -103,6 +103,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     hub = createHub({ config, services, bus, metrics, log: app.fastify.log });
     const counted = hub;
     metrics.countRoomsWith(() => counted.localRoomCount());
+    metrics.watchBusWith(() => bus.healthy());
     hub.attach(app.fastify.server as unknown as import("node:http").Server);
     const log = app.fastify.log;
     appLog = log;

@@ -71,6 +71,16 @@ export function createMetrics() {
       this.set(roomCount());
     },
   });
+  /** set at start: whether the bus reaches the other instances (Redis answers), at scrape time */
+  let busHealthy: () => boolean = () => true;
+  const bus = new Gauge({
+    name: "warren_bus_up",
+    help: "1 while the bus reaches the other instances (Redis answers, or the in-process bus), else 0",
+    registers: [registry],
+    collect() {
+      this.set(busHealthy() ? 1 : 0);
+    },
+  });
   const upgradesRejected = new Counter({
     name: "signaling_upgrades_rejected_total",
     help: "WebSocket upgrades refused, by reason",
@@ -99,6 +109,10 @@ export function createMetrics() {
     rooms,
     countRoomsWith(fn: () => number) {
       roomCount = fn;
+    },
+    bus,
+    watchBusWith(fn: () => boolean) {
+      busHealthy = fn;
     },
     httpRequests,
     httpDuration,
