@@ -32,4 +32,27 @@ program.addCommand(
   ),
 );
 
+program.addCommand(
+  addSettingFlags(
+    new Command("backup")
+      .description("copy the SQLite database to <file>, consistently, while the server runs")
+      .argument("<file>", "where to write the copy"),
+  ).action(async (file: string, options: Flags) => {
+    const { runBackup } = await import("./main.js");
+    await runBackup(file, settingsFromFlags(options));
+  }),
+);
+
+program.addCommand(
+  addSettingFlags(
+    new Command("restore")
+      .description("replace the SQLite database with a backup (server stopped), then migrate it")
+      .argument("<file>", "a file made by `warren-server backup`")
+      .option("--force", "replace an existing database"),
+  ).action(async (file: string, options: Flags & { force?: boolean }) => {
+    const { runRestore } = await import("./main.js");
+    await runRestore(file, settingsFromFlags(options), options.force === true);
+  }),
+);
+
 await program.parseAsync(process.argv);

@@ -1,8 +1,11 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
 import { type Config, ConfigError, loadConfig, mergeSettings, type RawSettings } from "./config.js";
 import { setServerV8Flags } from "./runtime-flags.js";
 import { startServer } from "./start.js";
+import { BackupError, backupSqlite, inspectBackup, restoreSqlite } from "./storage/backup.js";
 import { createDatabase } from "./storage/create-database.js";
-import { migrate } from "./storage/migrations/index.js";
+import { MIGRATION_NAMES, migrate } from "./storage/migrations/index.js";
 
 /**
  * The only place that reads the environment: `warren server` and `npm start` land here.
@@ -75,5 +78,63 @@ export async function runMigrate(flags: RawSettings = {}): Promise<void> {
     );
   } finally {
     await database.close();
+  }
+}
+
+function exitOnBackupError(err: unknown): never {
+  if (err instanceof BackupError) {
+    process.stderr.write(`warren-server: ${err.message}\n`);
+    process.exit(1);
+  }
+  throw err;
+}
+
+/** The SQLite file the settings name; PostgreSQL has its own tools (operations.md, Backups). */
+function sqlitePath(config: Readonly<Config>, verb: string): string {
+  if (config.databaseUrl) {
+    throw new BackupError(
+      `DATABASE_URL is set: ${verb} a PostgreSQL database with pg_dump/pg_restore (docs/operations.md, Backups)`,
+    );
+  }
+  return config.dbPath;
+}
+
+/** `warren-server backup <file>`: a consistent copy of the SQLite database, server running or not. */
+export async function runBackup(file: string, flags: RawSettings = {}): Promise<void> {
+  const config = configFrom(flags);
+  try {
+    const dbPath = sqlitePath(config, "back up");
+    const { pages } = await backupSqlite(dbPath, path.resolve(file));
+    process.stdout.write(`backed up ${dbPath} to ${path.resolve(file)} (${pages} pages)\n`);
+  } catch (err) {
+    exitOnBackupError(err);
+  }
+}
+
+/**
+ * `warren-server restore <file>`: checks the backup, puts it in place of the database
+ * (the server must be stopped; an existing database is replaced only with --force), then
+ * applies the migrations this server has and the backup has not.
+ */
+export async function runRestore(file: string, flags: RawSettings = {}, force = false): Promise<void> {
+  const config = configFrom(flags);
+  try {
+    const dbPath = sqlitePath(config, "restore");
+    const source = path.resolve(file);
+    const { migrations } = inspectBackup(source, MIGRATION_NAMES);
+    mkdirSync(path.dirname(dbPath), { recursive: true });
+    await restoreSqlite(source, dbPath, { force });
+    const database = createDatabase({ databaseUrl: undefined, dbPath, poolSize: 1 });
+    try {
+      const applied = await migrate(database.db);
+      process.stdout.write(
+        `restored ${source} into ${dbPath} (${migrations.length} migration(s) in the backup` +
+          (applied.length ? `; applied ${applied.join(", ")})\n` : "; up to date)\n"),
+      );
+    } finally {
+      await database.close();
+    }
+  } catch (err) {
+    exitOnBackupError(err);
   }
 }

@@ -16,6 +16,9 @@ const MIGRATIONS: Record<string, Migration> = {
   "0006-session-proof": sessionProof,
 };
 
+/** The names of every migration this server knows, in order. */
+export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
+
 /** Applies every pending migration; running it again changes nothing. Returns the names applied. */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run on any schema
 export async function migrate(db: Kysely<any>): Promise<string[]> {
