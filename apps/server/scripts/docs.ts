@@ -4,6 +4,7 @@ import { buildApp } from "../src/app.js";
 import { createMemoryBus } from "../src/bus/memory-bus.js";
 import { flagOf, loadConfig, SETTINGS } from "../src/config.js";
 import { createMetrics } from "../src/observability/metrics.js";
+import { createSealer } from "../src/sealer.js";
 import { createServices } from "../src/services/index.js";
 import { createMemoryState } from "../src/state/index.js";
 import { createDatabase } from "../src/storage/create-database.js";
@@ -66,7 +67,14 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     await migrate(database.db);
     const bus = createMemoryBus();
     const state = createMemoryState({ messageRate: 1, messageBurst: 1 });
-    const services = createServices({ database, config, signingSecret: randomBytes(32), bus, state });
+    const services = createServices({
+      database,
+      config,
+      signingSecret: randomBytes(32),
+      sealer: createSealer({ current: randomBytes(32), old: [] }),
+      bus,
+      state,
+    });
     const app = await buildApp({
       config,
       services,

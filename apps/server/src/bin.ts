@@ -55,4 +55,15 @@ program.addCommand(
   }),
 );
 
+program.addCommand(
+  addSettingFlags(
+    new Command("rotate-keys").description(
+      "seal every stored secret with DATA_ENCRYPTION_KEY (after moving the old key to DATA_ENCRYPTION_OLD_KEYS)",
+    ),
+  ).action(async (options: Flags) => {
+    const { runRotateKeys } = await import("./main.js");
+    await runRotateKeys(settingsFromFlags(options));
+  }),
+);
+
 await program.parseAsync(process.argv);

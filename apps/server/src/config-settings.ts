@@ -10,7 +10,7 @@ export const SETTINGS = [
   {
     env: "NODE_ENV",
     default: "development",
-    doc: "`production` requires JWT_SECRET; anything else may generate a signing key.",
+    doc: "`production` requires JWT_SECRET and DATA_ENCRYPTION_KEY; anything else may generate them under DATA_DIR.",
   },
   { env: "PORT", default: "8080", doc: "TCP port for HTTP (or HTTPS when TLS_CERT is set)." },
   { env: "HOST", default: "0.0.0.0", doc: "Interface to listen on." },
@@ -70,6 +70,16 @@ export const SETTINGS = [
     env: "JWT_SECRET",
     default: "",
     doc: "HS256 signing secret, at least 32 characters. Required in production; otherwise generated under DATA_DIR on first start.",
+  },
+  {
+    env: "DATA_ENCRYPTION_KEY",
+    default: "",
+    doc: "32 bytes (64 hex digits or base64) sealing secrets stored in the database (TOTP secrets) with AES-256-GCM. Required in production; otherwise generated under DATA_DIR on first start. Rotation: docs/operations.md.",
+  },
+  {
+    env: "DATA_ENCRYPTION_OLD_KEYS",
+    default: "",
+    doc: "Comma-separated keys that used to be DATA_ENCRYPTION_KEY: still read, never written. `warren-server rotate-keys` re-seals everything with the current key, after which they can go.",
   },
   { env: "ACCESS_TOKEN_TTL", default: "15m", doc: "Lifetime of access tokens (JWT)." },
   { env: "REFRESH_TOKEN_TTL", default: "30d", doc: "Lifetime of refresh tokens and of an idle session." },

@@ -38,9 +38,27 @@ describe("config", () => {
     expect(run).toThrow(new RegExp(`^${name} must be `));
   });
 
-  it("requires JWT_SECRET in production", () => {
+  it("requires JWT_SECRET and DATA_ENCRYPTION_KEY in production", () => {
     expect(() => loadConfig({ NODE_ENV: "production" })).toThrow(/^JWT_SECRET must be set/);
-    expect(loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32) }).jwtSecret).toBe("x".repeat(32));
+    expect(() => loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32) })).toThrow(
+      /^DATA_ENCRYPTION_KEY must be set/,
+    );
+    const key = "ab".repeat(32);
+    const c = loadConfig({ NODE_ENV: "production", JWT_SECRET: "x".repeat(32), DATA_ENCRYPTION_KEY: key });
+    expect(c.jwtSecret).toBe("x".repeat(32));
+    expect(c.dataEncryptionKey?.toString("hex")).toBe(key);
+  });
+
+  it("reads data keys as hex or base64, and never echoes them", () => {
+    const raw = Buffer.alloc(32, 7);
+    expect(loadConfig({ DATA_ENCRYPTION_KEY: raw.toString("base64") }).dataEncryptionKey).toEqual(raw);
+    expect(
+      loadConfig({ DATA_ENCRYPTION_OLD_KEYS: `${raw.toString("hex")}, ${raw.toString("base64url")}` })
+        .dataEncryptionOldKeys,
+    ).toEqual([raw, raw]);
+    expect(() => loadConfig({ DATA_ENCRYPTION_KEY: "tooshort" })).toThrow(
+      /^DATA_ENCRYPTION_KEY must be .*\[redacted\]/,
+    );
   });
 
   it("needs TLS_CERT and TLS_KEY together, and the redirect only with TLS", () => {

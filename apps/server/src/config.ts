@@ -48,6 +48,10 @@ export interface Config {
   /** Redis key and channel prefix; instance name and liveness (issue 7) */
   redis: { keyPrefix: string; instanceId: string; instanceTtlMs: number };
   jwtSecret: string | undefined;
+  /** DATA_ENCRYPTION_KEY (32 bytes); unset means generated under dataDir (never in production) */
+  dataEncryptionKey: Buffer | undefined;
+  /** DATA_ENCRYPTION_OLD_KEYS: retired keys, read only */
+  dataEncryptionOldKeys: Buffer[];
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;
   challengeTtlMs: number;
@@ -116,11 +120,21 @@ export interface HubConfig {
  * password) only from their host on.
  */
 function shownValue(name: SettingName, value: string): string {
-  if (name === "JWT_SECRET") return "[redacted]";
+  if (name === "JWT_SECRET" || name === "DATA_ENCRYPTION_KEY" || name === "DATA_ENCRYPTION_OLD_KEYS") {
+    return "[redacted]";
+  }
   if ((name === "DATABASE_URL" || name === "REDIS_URL") && value.includes("@")) {
     return `[redacted]${value.slice(value.lastIndexOf("@"))}`;
   }
   return value;
+}
+
+/** A 32-byte key written as 64 hex digits or as base64 (either alphabet). */
+export function parseDataKey(value: string): Buffer {
+  const v = value.trim();
+  const bytes = /^[0-9a-fA-F]{64}$/.test(v) ? Buffer.from(v, "hex") : Buffer.from(v, "base64");
+  if (bytes.length !== 32) throw new Error("32 bytes: 64 hex digits or base64 (openssl rand -hex 32)");
+  return bytes;
 }
 
 /** A bad setting: the server stops and prints this one line. */
@@ -171,6 +185,14 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
   if (nodeEnv === "production" && !jwtSecret) {
     throw new ConfigError("JWT_SECRET", "set when NODE_ENV=production (at least 32 characters)", "");
   }
+  const dataEncryptionKey = read("DATA_ENCRYPTION_KEY", parseDataKey);
+  if (nodeEnv === "production" && !dataEncryptionKey) {
+    throw new ConfigError(
+      "DATA_ENCRYPTION_KEY",
+      "set when NODE_ENV=production (32 bytes: 64 hex digits or base64, e.g. openssl rand -hex 32)",
+      "",
+    );
+  }
   const tlsCert = get("TLS_CERT");
   const tlsKey = get("TLS_KEY");
   if (Boolean(tlsCert) !== Boolean(tlsKey)) {
@@ -205,6 +227,17 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
       instanceTtlMs: read("INSTANCE_TTL", parseTtl, 30_000),
     },
     jwtSecret,
+    dataEncryptionKey,
+    dataEncryptionOldKeys: read(
+      "DATA_ENCRYPTION_OLD_KEYS",
+      (v) =>
+        v
+          .split(",")
+          .map((k) => k.trim())
+          .filter(Boolean)
+          .map(parseDataKey),
+      [],
+    ),
     accessTokenTtlMs: read("ACCESS_TOKEN_TTL", parseDuration, 15 * 60_000),
     refreshTokenTtlMs: read("REFRESH_TOKEN_TTL", parseDuration, 30 * 86_400_000),
     challengeTtlMs: read("CHALLENGE_TTL", parseDuration, 60_000),

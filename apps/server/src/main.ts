@@ -1,7 +1,9 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { type Config, ConfigError, loadConfig, mergeSettings, type RawSettings } from "./config.js";
+import { loadDataKeys } from "./data-key.js";
 import { setServerV8Flags } from "./runtime-flags.js";
+import { createSealer, SealError, totpContext } from "./sealer.js";
 import { startServer } from "./start.js";
 import { BackupError, backupSqlite, inspectBackup, restoreSqlite } from "./storage/backup.js";
 import { createDatabase } from "./storage/create-database.js";
@@ -136,5 +138,54 @@ export async function runRestore(file: string, flags: RawSettings = {}, force = 
     }
   } catch (err) {
     exitOnBackupError(err);
+  }
+}
+
+/**
+ * `warren-server rotate-keys`: seals every stored secret with the current
+ * DATA_ENCRYPTION_KEY, opening each with whichever key (or none, for plaintext rows from
+ * before sealing) it was stored under. Safe while servers run: a row is rewritten only
+ * if it still holds the value that was read.
+ */
+export async function runRotateKeys(flags: RawSettings = {}): Promise<void> {
+  const config = configFrom(flags);
+  const keys = loadDataKeys({
+    key: config.dataEncryptionKey,
+    oldKeys: config.dataEncryptionOldKeys,
+    dataDir: config.dataDir,
+  });
+  const sealer = createSealer(keys);
+  const database = createDatabase({ databaseUrl: config.databaseUrl, dbPath: config.dbPath, poolSize: 1 });
+  try {
+    await migrate(database.db);
+    const rows = await database.db
+      .selectFrom("users")
+      .select(["id", "totp_secret"])
+      .where("totp_secret", "is not", null)
+      .execute();
+    let resealed = 0;
+    for (const row of rows) {
+      const stored = row.totp_secret as string;
+      if (!sealer.needsReseal(stored)) continue;
+      const plain = sealer.open(stored, totpContext(row.id));
+      await database.db
+        .updateTable("users")
+        .set({ totp_secret: sealer.seal(plain, totpContext(row.id)) })
+        .where("id", "=", row.id)
+        .where("totp_secret", "=", stored)
+        .execute();
+      resealed++;
+    }
+    process.stdout.write(
+      `re-sealed ${resealed} secret(s) with key ${sealer.currentKeyId}; ${rows.length - resealed} already were\n`,
+    );
+  } catch (err) {
+    if (err instanceof SealError) {
+      process.stderr.write(`warren-server: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  } finally {
+    await database.close();
   }
 }

@@ -7,8 +7,10 @@ import { type App, buildApp } from "./app.js";
 import { createMemoryBus } from "./bus/memory-bus.js";
 import { createRedisBus } from "./bus/redis-bus.js";
 import { type Config, ConfigError } from "./config.js";
+import { loadDataKeys } from "./data-key.js";
 import { createHub, type Hub } from "./hub/hub.js";
 import { createMetrics } from "./observability/metrics.js";
+import { createSealer } from "./sealer.js";
 import { createServices, type Services } from "./services/index.js";
 import { loadSigningKey } from "./signing-key.js";
 import { createMemoryState } from "./state/index.js";
@@ -55,6 +57,11 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
   try {
     await migrate(database.db);
     const signing = loadSigningKey({ jwtSecret: config.jwtSecret, dataDir: config.dataDir });
+    const dataKeys = loadDataKeys({
+      key: config.dataEncryptionKey,
+      oldKeys: config.dataEncryptionOldKeys,
+      dataDir: config.dataDir,
+    });
     if (config.redisUrl) {
       // No offline queue: while Redis is away, calls fail fast (the hub answers
       // service_unavailable, limiters fall back to this process). Reconnect at least every
@@ -83,7 +90,15 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     const state = redis
       ? createRedisState({ redis, keyPrefix, instanceId, instanceTtlMs, ...limits })
       : createMemoryState({ ...limits, instanceId });
-    const services = createServices({ database, config, signingSecret: signing.secret, bus, state, redis });
+    const services = createServices({
+      database,
+      config,
+      signingSecret: signing.secret,
+      sealer: createSealer(dataKeys),
+      bus,
+      state,
+      redis,
+    });
     const metrics = createMetrics();
     const startedAt = Date.now();
     let hub: Hub | undefined;
@@ -109,6 +124,11 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     appLog = log;
     if (signing.created) {
       log.warn(`generated a token signing key at ${signing.created}; set JWT_SECRET to choose your own`);
+    }
+    if (dataKeys.created) {
+      log.warn(
+        `generated a data encryption key at ${dataKeys.created}; set DATA_ENCRYPTION_KEY to choose your own`,
+      );
     }
     // Heartbeat, and sessions a crashed server left open are closed (issue 6).
     await services.analytics.start(log);

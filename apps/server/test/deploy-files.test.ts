@@ -159,6 +159,7 @@ describe("compose.cluster.yaml", () => {
     const ids = warren.map(([, s]) => envOf(s).INSTANCE_ID);
     expect(new Set(ids).size).toBe(3);
     expect(new Set(warren.map(([, s]) => envOf(s).JWT_SECRET)).size).toBe(1);
+    expect(new Set(warren.map(([, s]) => envOf(s).DATA_ENCRYPTION_KEY)).size).toBe(1);
     for (const [, s] of warren) {
       expect(envOf(s).TRUST_PROXY).toBe("1");
       expect(s.ports ?? []).toEqual([]);

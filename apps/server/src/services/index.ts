@@ -1,6 +1,7 @@
 import type { Bus } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
+import type { Sealer } from "../sealer.js";
 import type { SharedState } from "../state/index.js";
 import type { Database } from "../storage/create-database.js";
 import { createRepositories } from "../storage/repositories/index.js";
@@ -37,6 +38,8 @@ export interface ServiceDeps {
   database: Database;
   config: Readonly<Config>;
   signingSecret: Uint8Array;
+  /** seals secrets stored in the database (DATA_ENCRYPTION_KEY) */
+  sealer: Sealer;
   bus: Bus;
   state: SharedState;
   /** an ioredis client when REDIS_URL is set */
@@ -44,7 +47,7 @@ export interface ServiceDeps {
 }
 
 /** Wires every domain service once; routes and (later) hub handlers share these. */
-export function createServices({ database, config, signingSecret, bus, state, redis }: ServiceDeps) {
+export function createServices({ database, config, signingSecret, sealer, bus, state, redis }: ServiceDeps) {
   const repos = createRepositories(database.db);
   const audit = createAudit(repos.audit, { recordIp: config.auditClientIp });
   const signer = createTokenSigner(signingSecret, config.accessTokenTtlMs);
@@ -62,7 +65,10 @@ export function createServices({ database, config, signingSecret, bus, state, re
     redis,
     keyPrefix: config.redis.keyPrefix,
   });
-  const totp = createTotp(repos.users, repos.recoveryCodes, audit, guard, { issuer: config.totpIssuer });
+  const totp = createTotp(repos.users, repos.recoveryCodes, audit, guard, {
+    issuer: config.totpIssuer,
+    sealer,
+  });
   const scopes = createScopes(repos.memberships, state);
   const accounts = createAccounts(database.db, repos, audit, createKeyChangeNotifier(scopes, bus));
   const signIn = createSignIn(repos, sessions, totp, guard, audit, { challengeTtlMs: config.challengeTtlMs });

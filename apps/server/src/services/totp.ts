@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import { uuidv7 } from "@warren/protocol";
 import { Secret, TOTP } from "otpauth";
 import { AppError } from "../errors.js";
+import { type Sealer, totpContext } from "../sealer.js";
 import type { RecoveryCodesRepository } from "../storage/repositories/recovery-codes.js";
 import type { UserRow, UsersRepository } from "../storage/repositories/users.js";
 import type { Audit } from "./audit.js";
@@ -45,8 +46,12 @@ export function createTotp(
   recovery: RecoveryCodesRepository,
   audit: Audit,
   guard: BruteForceGuard,
-  options: { issuer: string },
+  options: { issuer: string; sealer: Sealer },
 ) {
+  // Stored sealed (sealer.ts): a copy of the database alone does not give the second factor away.
+  const secretOf = (user: UserRow & { totp_secret: string }) =>
+    options.sealer.open(user.totp_secret, totpContext(user.id));
+
   const load = async (userId: string): Promise<UserRow> => {
     const user = await users.byId(userId);
     if (!user) throw new AppError("invalid_token", "The account of this token no longer exists");
@@ -60,7 +65,11 @@ export function createTotp(
     if (/^\d{6}$/.test(trimmed)) {
       // One reading of the clock for both the check and the step it claims.
       const timestamp = Date.now();
-      const delta = totpFor(user.totp_secret, options.issuer, user.username).validate({
+      const delta = totpFor(
+        secretOf(user as UserRow & { totp_secret: string }),
+        options.issuer,
+        user.username,
+      ).validate({
         token: trimmed,
         timestamp,
         window: 1,
@@ -92,7 +101,11 @@ export function createTotp(
       const user = await load(userId);
       if (user.totp_enabled_at) throw new AppError("totp_already_enabled");
       const secret = new Secret({ size: 20 }).base32;
-      await users.update(userId, { totp_secret: secret, totp_last_step: null, updated_at: nowIso() });
+      await users.update(userId, {
+        totp_secret: options.sealer.seal(secret, totpContext(userId)),
+        totp_last_step: null,
+        updated_at: nowIso(),
+      });
       await audit.record("totp.setup", { actorId: userId, target: userId }, ctx);
       return { secret, otpauth_url: totpFor(secret, options.issuer, user.username).toString() };
     },

@@ -100,7 +100,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: () => string): Pr
  * ...args`, with `env` on top of a clean environment.
  */
 export function spawnWarren(
-  command: "server" | "migrate" | "backup" | "restore",
+  command: "server" | "migrate" | "backup" | "restore" | "rotate-keys",
   args: string[] = [],
   options: { cwd?: string; env?: Env } = {},
 ): WarrenProcess {
@@ -196,7 +196,7 @@ export async function startWarren(
 
 /** Runs a `warren` command to its end (bounded) and returns its exit and output. */
 export async function runWarren(
-  command: "server" | "migrate" | "backup" | "restore",
+  command: "server" | "migrate" | "backup" | "restore" | "rotate-keys",
   args: string[] = [],
   options: { cwd?: string; env?: Env; timeoutMs?: number } = {},
 ): Promise<Exit & { stdout: string; stderr: string }> {
