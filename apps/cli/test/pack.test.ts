@@ -53,6 +53,27 @@ function installedPackages(nodeModules: string): string[] {
   return found;
 }
 
+/** The tarballs `npm run pack` made, built once for this file. */
+let packs: string[] = [];
+beforeAll(async () => {
+  const built = await run(process.execPath, ["--import", "tsx", "scripts/build.ts", "--pack"], {
+    cwd: REPO,
+    timeout: 240_000,
+  });
+  packs = built.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => path.join(REPO, l));
+}, 300_000);
+
+function packNamed(name: string): string {
+  const file = packs.find(
+    (p) => path.basename(p).startsWith(`${name}-`) && /^\d/.test(path.basename(p).slice(name.length + 1)),
+  );
+  expect(file && existsSync(file), `${name} tarball among:\n${packs.join("\n")}`).toBeTruthy();
+  return file as string;
+}
+
 describe("the client pack", { timeout: 300_000 }, () => {
   let t: TestServer;
   let prefix: string;
@@ -61,12 +82,7 @@ describe("the client pack", { timeout: 300_000 }, () => {
     .version as string;
 
   beforeAll(async () => {
-    const built = await run(process.execPath, ["--import", "tsx", "scripts/build.ts", "--pack"], {
-      cwd: REPO,
-      timeout: 240_000,
-    });
-    const tarball = path.join(REPO, built.stdout.split("\n").find((l) => /\/warren-\d/.test(l)) ?? "");
-    expect(existsSync(tarball), `client tarball in:\n${built.stdout}`).toBe(true);
+    const tarball = packNamed("warren");
     prefix = tempDir("warren-prefix-");
     // --offline: the client pack must need nothing from a registry.
     await run("npm", ["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", tarball], {
@@ -132,5 +148,55 @@ describe("the client pack", { timeout: 300_000 }, () => {
     expect(config.stdout).toMatch(/^\[Interface\]$/m);
     expect(config.stdout).toMatch(/^PrivateKey = \S+$/m);
     expect(config.stdout).toMatch(/^Address = 10\.61\.0\.\d+\/24$/m);
+  });
+});
+
+// Installing the server pack fetches its dependencies from the npm registry and builds
+// better-sqlite3 from source when no prebuilt binary can be downloaded (about a minute):
+// CI sets WARREN_TEST_SERVER_PACK=1.
+describe.skipIf(!process.env.WARREN_TEST_SERVER_PACK)("the server pack", { timeout: 600_000 }, () => {
+  it("installs with npm install -g, migrates and serves /ready", async () => {
+    const prefix = tempDir("warren-server-prefix-");
+    await run(
+      "npm",
+      [
+        "install",
+        "-g",
+        "--prefix",
+        prefix,
+        "--no-audit",
+        "--no-fund",
+        "--allow-scripts=better-sqlite3,bufferutil",
+        packNamed("warren-server"),
+      ],
+      { cwd: prefix, timeout: 540_000 },
+    );
+    const bin = path.join(prefix, "bin/warren-server");
+    const dir = tempDir();
+    const env = cliEnv({ DATA_DIR: path.join(dir, "data"), PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" });
+    expect((await run(bin, ["--help"], { cwd: dir, env })).stdout).toContain("migrate");
+    expect((await run(bin, ["migrate"], { cwd: dir, env, timeout: 60_000 })).stdout).toMatch(
+      /applied \d+ migration/,
+    );
+
+    const server = execFile(bin, [], { cwd: dir, env });
+    try {
+      let output = "";
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no URL from warren-server:\n${output}`)), 60_000);
+        server.stdout?.setEncoding("utf8").on("data", (c: string) => {
+          output += c;
+          const m = /listening on (http:\/\/\S+)/.exec(output);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1] as string);
+          }
+        });
+      });
+      const ready = await fetch(`${url.replace("localhost", "127.0.0.1")}/ready`);
+      expect(ready.status).toBe(200);
+    } finally {
+      server.kill("SIGKILL");
+    }
   });
 });
