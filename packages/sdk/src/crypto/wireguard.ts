@@ -1,5 +1,5 @@
-import { renderWgQuick, type WireGuardConfig } from "@warren/protocol";
 import { x25519 } from "@noble/curves/ed25519.js";
+import { renderWgQuick, type WireGuardConfig } from "@warren/protocol";
 import { toBase64 } from "./encoding.js";
 
 export interface WireGuardKeyPair {
