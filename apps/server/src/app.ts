@@ -9,6 +9,7 @@ import { registerErrorHandling } from "./plugins/errors.js";
 import { registerOpenApi } from "./plugins/openapi.js";
 import { registerSecurity } from "./plugins/security.js";
 import { registerValidation } from "./plugins/validation.js";
+import { registerWeb } from "./plugins/web.js";
 import { analyticsRoutes } from "./routes/analytics/index.js";
 import { auditRoutes } from "./routes/audit/index.js";
 import { challengeRoutes } from "./routes/auth/challenge.js";
@@ -110,6 +111,7 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
     },
     { prefix: API_PREFIX },
   );
+  await registerWeb(fastify);
 
   return {
     fastify,
