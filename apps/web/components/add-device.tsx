@@ -5,7 +5,7 @@ import { type FormEvent, useEffect, useState } from "react";
 import { useI18n } from "../lib/i18n";
 import { useSession } from "../lib/session";
 import { QrCode } from "./qr";
-import { Button, Card, ErrorText, Field, Select } from "./ui";
+import { Button, Card, ErrorText, Field, ScrollRegion, Select } from "./ui";
 
 type Platform = "android" | "ios" | "macos" | "windows" | "linux" | "other";
 
@@ -148,9 +148,11 @@ export function AddDevice({
           <Button variant="secondary" className="my-2" onClick={() => void makeInvite()}>
             {t("devices.makeInvite")}
           </Button>
-          <pre className="overflow-x-auto rounded bg-slate-900 p-3 text-sm text-slate-50">
-            {`sudo warren login --server ${window.location.origin}\nsudo warren join ${code || "<invite-code>"}\nsudo warren up ${chosen.name}`}
-          </pre>
+          <ScrollRegion label={t("devices.linuxTitle")} className="overflow-x-auto rounded bg-slate-900">
+            <pre className="p-3 text-sm text-slate-50">
+              {`sudo warren login --server ${window.location.origin}\nsudo warren join ${code || "<invite-code>"}\nsudo warren up ${chosen.name}`}
+            </pre>
+          </ScrollRegion>
         </div>
       ) : null}
     </Card>

@@ -4,7 +4,7 @@ import { type FormEvent, useCallback, useRef, useState } from "react";
 import { useI18n } from "../lib/i18n";
 import { useSession } from "../lib/session";
 import { useLoad } from "../lib/use-load";
-import { Button, Card, ErrorText, Field } from "./ui";
+import { Button, Card, ErrorText, Field, ScrollRegion } from "./ui";
 
 /** The community's audit log with the server's filters: action (or prefix), actor, time range. */
 export function Audit({ tenantId }: { tenantId: string }) {
@@ -85,7 +85,7 @@ export function Audit({ tenantId }: { tenantId: string }) {
         </div>
       </form>
       <ErrorText message={error} />
-      <div className="overflow-x-auto">
+      <ScrollRegion label={t("audit.title")} className="overflow-x-auto">
         <table className="w-full text-left text-sm">
           <thead>
             <tr className="border-b border-slate-300">
@@ -116,7 +116,7 @@ export function Audit({ tenantId }: { tenantId: string }) {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollRegion>
       {cursor ? (
         <Button variant="secondary" className="mt-2" onClick={() => void more()}>
           {t("audit.more")}

@@ -7,7 +7,7 @@ import { may, type Role } from "../lib/policy";
 import { useSession } from "../lib/session";
 import { useHub } from "../lib/use-hub";
 import { useLoad } from "../lib/use-load";
-import { Button, Card, ErrorText } from "./ui";
+import { Button, Card, ErrorText, ScrollRegion } from "./ui";
 
 const inChannel = (kind: ChannelKind, id: string, m: { tenant_id: string; network_id: string | null }) =>
   kind === "tenant" ? m.network_id === null && m.tenant_id === id : m.network_id === id;
@@ -103,56 +103,54 @@ export function Chat({ kind, id, role }: { kind: ChannelKind; id: string; role: 
           {t("chat.older")}
         </Button>
       ) : null}
-      <ol
-        className="mb-3 flex max-h-96 flex-col gap-2 overflow-y-auto"
-        aria-live="polite"
-        data-testid="chat-log"
-      >
-        {messages.map((m) => {
-          const mine = m.user_id === me?.id;
-          return (
-            <li key={m.id} className="rounded bg-slate-100 px-3 py-2">
-              <div className="flex flex-wrap items-baseline gap-2 text-xs text-slate-700">
-                <span className="font-semibold text-slate-900">{m.username}</span>
-                <time dateTime={m.timestamp}>{formatDate(m.timestamp)}</time>
-                {m.edited_at ? <span>{t("chat.edited")}</span> : null}
-                <span className="ml-auto flex gap-2">
-                  {mine ? (
-                    <button
-                      type="button"
-                      className="underline"
-                      onClick={() => setEditing({ id: m.id, text: m.content })}
-                    >
+      <ScrollRegion label={t("chat.title")} className="mb-3 max-h-96 overflow-y-auto">
+        <ol className="flex flex-col gap-2" aria-live="polite" data-testid="chat-log">
+          {messages.map((m) => {
+            const mine = m.user_id === me?.id;
+            return (
+              <li key={m.id} className="rounded bg-slate-100 px-3 py-2">
+                <div className="flex flex-wrap items-baseline gap-2 text-xs text-slate-700">
+                  <span className="font-semibold text-slate-900">{m.username}</span>
+                  <time dateTime={m.timestamp}>{formatDate(m.timestamp)}</time>
+                  {m.edited_at ? <span>{t("chat.edited")}</span> : null}
+                  <span className="ml-auto flex gap-2">
+                    {mine ? (
+                      <button
+                        type="button"
+                        className="underline"
+                        onClick={() => setEditing({ id: m.id, text: m.content })}
+                      >
+                        {t("chat.edit")}
+                      </button>
+                    ) : null}
+                    {mine || may(role, "delete_any_message") ? (
+                      <button type="button" className="underline" onClick={() => void remove(m.id)}>
+                        {t("chat.delete")}
+                      </button>
+                    ) : null}
+                  </span>
+                </div>
+                {editing?.id === m.id ? (
+                  <form onSubmit={saveEdit} className="mt-1 flex gap-2">
+                    <label className="sr-only" htmlFor={`edit-${m.id}`}>
                       {t("chat.edit")}
-                    </button>
-                  ) : null}
-                  {mine || may(role, "delete_any_message") ? (
-                    <button type="button" className="underline" onClick={() => void remove(m.id)}>
-                      {t("chat.delete")}
-                    </button>
-                  ) : null}
-                </span>
-              </div>
-              {editing?.id === m.id ? (
-                <form onSubmit={saveEdit} className="mt-1 flex gap-2">
-                  <label className="sr-only" htmlFor={`edit-${m.id}`}>
-                    {t("chat.edit")}
-                  </label>
-                  <input
-                    id={`edit-${m.id}`}
-                    className="flex-1 rounded border border-slate-500 px-2 py-1"
-                    value={editing.text}
-                    onChange={(e) => setEditing({ id: m.id, text: e.target.value })}
-                  />
-                  <Button type="submit">{t("common.save")}</Button>
-                </form>
-              ) : (
-                <p className="whitespace-pre-wrap break-words">{m.content}</p>
-              )}
-            </li>
-          );
-        })}
-      </ol>
+                    </label>
+                    <input
+                      id={`edit-${m.id}`}
+                      className="flex-1 rounded border border-slate-500 px-2 py-1"
+                      value={editing.text}
+                      onChange={(e) => setEditing({ id: m.id, text: e.target.value })}
+                    />
+                    <Button type="submit">{t("common.save")}</Button>
+                  </form>
+                ) : (
+                  <p className="whitespace-pre-wrap break-words">{m.content}</p>
+                )}
+              </li>
+            );
+          })}
+        </ol>
+      </ScrollRegion>
       <ErrorText message={error} />
       <form onSubmit={send} className="flex gap-2">
         <label className="sr-only" htmlFor={`chat-${id}`}>

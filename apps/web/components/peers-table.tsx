@@ -2,7 +2,7 @@
 import type { NetworkPeer } from "@warren/protocol";
 import { memo } from "react";
 import { useI18n } from "../lib/i18n";
-import { Badge } from "./ui";
+import { Badge, ScrollRegion } from "./ui";
 
 const Row = memo(function Row({ peer, owner, mine }: { peer: NetworkPeer; owner: string; mine: boolean }) {
   const { t, formatRelative } = useI18n();
@@ -44,7 +44,7 @@ export function PeersTable({
 }) {
   const { t } = useI18n();
   return (
-    <div className="overflow-x-auto">
+    <ScrollRegion label={t("peers.title")} className="overflow-x-auto">
       <table className="w-full text-left text-sm" data-testid="peers">
         <caption className="sr-only">{t("peers.title")}</caption>
         <thead>
@@ -75,6 +75,6 @@ export function PeersTable({
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

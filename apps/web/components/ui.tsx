@@ -120,3 +120,24 @@ export function Badge({
   }[tone];
   return <span className={`inline-block rounded px-2 py-0.5 text-xs font-medium ${look}`}>{children}</span>;
 }
+
+/**
+ * A region that scrolls on its own. It takes keyboard focus so keyboard users can
+ * scroll it too (WCAG 2.1.1; axe's scrollable-region-focusable).
+ */
+export function ScrollRegion({
+  label,
+  className = "",
+  children,
+}: {
+  label: string;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by keyboard
+    <section aria-label={label} tabIndex={0} className={className}>
+      {children}
+    </section>
+  );
+}

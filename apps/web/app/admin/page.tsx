@@ -3,7 +3,7 @@ import type { AnalyticsSummary, DailyUsers, MessageStats } from "@warren/sdk";
 import { useCallback, useState } from "react";
 import { BarChart } from "../../components/bar-chart";
 import { RequireAuth } from "../../components/require-auth";
-import { Card, ErrorText } from "../../components/ui";
+import { Card, ErrorText, ScrollRegion } from "../../components/ui";
 import { useI18n } from "../../lib/i18n";
 import { useSession } from "../../lib/session";
 import { useLoad } from "../../lib/use-load";
@@ -103,9 +103,9 @@ function Admin() {
       </div>
       {stats ? (
         <Card title={t("admin.server")}>
-          <pre className="max-h-96 overflow-auto rounded bg-slate-100 p-3 text-xs">
-            {JSON.stringify(stats, null, 2)}
-          </pre>
+          <ScrollRegion label={t("admin.server")} className="max-h-96 overflow-auto rounded bg-slate-100">
+            <pre className="p-3 text-xs">{JSON.stringify(stats, null, 2)}</pre>
+          </ScrollRegion>
         </Card>
       ) : null}
     </>

@@ -2,7 +2,7 @@
 import Link from "next/link";
 import { type FormEvent, useEffect, useState } from "react";
 import { RequireAuth } from "../../components/require-auth";
-import { Badge, Button, Card, ErrorText } from "../../components/ui";
+import { Badge, Button, Card, ErrorText, ScrollRegion } from "../../components/ui";
 import { useDirect } from "../../lib/direct";
 import { useI18n } from "../../lib/i18n";
 import { useParam } from "../../lib/navigate";
@@ -54,28 +54,26 @@ function Conversation({ user, name }: { user: string; name: string }) {
           </Button>
         </div>
       ) : null}
-      <ol
-        className="mb-3 flex max-h-[28rem] flex-col gap-2 overflow-y-auto"
-        aria-live="polite"
-        data-testid="dm-log"
-      >
-        {messages.map((m) => (
-          <li
-            key={m.id}
-            data-delivery={m.delivery}
-            className={`max-w-[85%] rounded px-3 py-2 ${m.fromMe ? "self-end bg-indigo-50" : "self-start bg-slate-100"}`}
-          >
-            <p className="whitespace-pre-wrap break-words">{m.text}</p>
-            <p className="mt-1 flex flex-wrap gap-2 text-xs text-slate-700">
-              <time dateTime={m.sent_at}>{formatDate(m.sent_at)}</time>
-              {m.fromMe ? <span data-testid="delivery">{t(`dm.${m.delivery}`)}</span> : null}
-              <Badge tone={m.verification === "verified" ? "green" : "amber"}>
-                {t(`dm.sig.${m.verification}`)}
-              </Badge>
-            </p>
-          </li>
-        ))}
-      </ol>
+      <ScrollRegion label={t("dm.title")} className="mb-3 max-h-[28rem] overflow-y-auto">
+        <ol className="flex flex-col gap-2" aria-live="polite" data-testid="dm-log">
+          {messages.map((m) => (
+            <li
+              key={m.id}
+              data-delivery={m.delivery}
+              className={`max-w-[85%] rounded px-3 py-2 ${m.fromMe ? "self-end bg-indigo-50" : "self-start bg-slate-100"}`}
+            >
+              <p className="whitespace-pre-wrap break-words">{m.text}</p>
+              <p className="mt-1 flex flex-wrap gap-2 text-xs text-slate-700">
+                <time dateTime={m.sent_at}>{formatDate(m.sent_at)}</time>
+                {m.fromMe ? <span data-testid="delivery">{t(`dm.${m.delivery}`)}</span> : null}
+                <Badge tone={m.verification === "verified" ? "green" : "amber"}>
+                  {t(`dm.sig.${m.verification}`)}
+                </Badge>
+              </p>
+            </li>
+          ))}
+        </ol>
+      </ScrollRegion>
       <ErrorText message={error} />
       <form onSubmit={send} className="flex gap-2">
         <label className="sr-only" htmlFor="dm-text">

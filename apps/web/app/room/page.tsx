@@ -3,7 +3,7 @@ import type { RoomInfo, RoomMember } from "@warren/protocol";
 import Link from "next/link";
 import { type FormEvent, useCallback, useEffect, useRef, useState } from "react";
 import { RequireAuth } from "../../components/require-auth";
-import { Badge, Button, Card, ErrorText, Field } from "../../components/ui";
+import { Badge, Button, Card, ErrorText, Field, ScrollRegion } from "../../components/ui";
 import { useI18n } from "../../lib/i18n";
 import { useParam } from "../../lib/navigate";
 import { useSession } from "../../lib/session";
@@ -148,33 +148,31 @@ function Room({ id }: { id: string }) {
         <div className="lg:col-span-2">
           <Card title={t("room.channel")}>
             <p className="mb-2 text-sm text-slate-700">{t("room.p2p")}</p>
-            <ol
-              className="mb-3 flex max-h-80 flex-col gap-1 overflow-y-auto"
-              aria-live="polite"
-              data-testid="room-log"
-            >
-              {lines.map((l, i) => (
-                // biome-ignore lint/suspicious/noArrayIndexKey: the log only grows
-                <li key={i} className="rounded bg-slate-100 px-2 py-1 text-sm">
-                  <span className="font-semibold">{l.from}: </span>
-                  {l.file ? (
-                    <>
-                      {l.file.url ? (
-                        <a className="text-indigo-800 underline" href={l.file.url} download={l.file.name}>
-                          {l.file.name}
-                        </a>
-                      ) : (
-                        l.file.name
-                      )}{" "}
-                      ({t("room.bytes", { n: formatNumber(l.file.size) })}, SHA-256{" "}
-                      <code data-testid="file-hash">{l.file.sha256}</code>)
-                    </>
-                  ) : (
-                    l.text
-                  )}
-                </li>
-              ))}
-            </ol>
+            <ScrollRegion label={t("room.channel")} className="mb-3 max-h-80 overflow-y-auto">
+              <ol className="flex flex-col gap-1" aria-live="polite" data-testid="room-log">
+                {lines.map((l, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: the log only grows
+                  <li key={i} className="rounded bg-slate-100 px-2 py-1 text-sm">
+                    <span className="font-semibold">{l.from}: </span>
+                    {l.file ? (
+                      <>
+                        {l.file.url ? (
+                          <a className="text-indigo-800 underline" href={l.file.url} download={l.file.name}>
+                            {l.file.name}
+                          </a>
+                        ) : (
+                          l.file.name
+                        )}{" "}
+                        ({t("room.bytes", { n: formatNumber(l.file.size) })}, SHA-256{" "}
+                        <code data-testid="file-hash">{l.file.sha256}</code>)
+                      </>
+                    ) : (
+                      l.text
+                    )}
+                  </li>
+                ))}
+              </ol>
+            </ScrollRegion>
             <form onSubmit={send} className="flex flex-wrap gap-2">
               <label className="sr-only" htmlFor="room-text">
                 {t("chat.message")}
