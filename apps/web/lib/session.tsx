@@ -107,35 +107,32 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     };
   }, [me, device, expire]);
 
+  // Stable across renders: pages list it in their effects' dependencies.
+  const fail = useCallback(
+    (err: unknown) => {
+      if (err instanceof WarrenError) {
+        if (SESSION_GONE.has(err.code) && getClient().tokens) expire();
+        return err.message;
+      }
+      return err instanceof Error ? err.message : String(err);
+    },
+    [expire],
+  );
+  const signOut = useCallback(async () => {
+    try {
+      await getClient().auth.logout();
+    } catch {
+      // the session may be gone already; forgetting it here is what matters
+    }
+    dropTokens();
+    setMe(null);
+    window.location.assign("/signin/");
+  }, []);
+
   const value = useMemo<Session | undefined>(() => {
     if (!client) return undefined;
-    return {
-      client,
-      me,
-      device,
-      hub,
-      hubState,
-      epoch,
-      refreshMe: loadMe,
-      async signOut() {
-        try {
-          await client.auth.logout();
-        } catch {
-          // the session may be gone already; forgetting it here is what matters
-        }
-        dropTokens();
-        setMe(null);
-        window.location.assign("/signin/");
-      },
-      fail(err) {
-        if (err instanceof WarrenError) {
-          if (SESSION_GONE.has(err.code) && client.tokens) expire();
-          return err.message;
-        }
-        return err instanceof Error ? err.message : String(err);
-      },
-    };
-  }, [client, me, device, hub, hubState, epoch, loadMe, expire]);
+    return { client, me, device, hub, hubState, epoch, refreshMe: loadMe, signOut, fail };
+  }, [client, me, device, hub, hubState, epoch, loadMe, signOut, fail]);
 
   if (!value) return null;
   return <Context.Provider value={value}>{children}</Context.Provider>;

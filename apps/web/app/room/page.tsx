@@ -64,9 +64,15 @@ function Room({ id }: { id: string }) {
     [hub, me, id, fail],
   );
 
+  // Once per socket: after a reconnect the SDK joins the room again by itself, and the
+  // peer connections, which do not run through the hub, carry on.
+  const joinedOn = useRef<unknown>(undefined);
   useEffect(() => {
-    if (hubState === "online") void join();
-  }, [hubState, join]);
+    if (hubState === "online" && hub && joinedOn.current !== hub) {
+      joinedOn.current = hub;
+      void join();
+    }
+  }, [hubState, hub, join]);
   useEffect(() => () => mesh.current?.close(), []);
 
   useHub("peer_joined", (f) => {
