@@ -68,6 +68,8 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     }),
   });
   const connections = new Set<Connection>();
+  /** open sockets per account on this instance, for MAX_SOCKETS_PER_USER */
+  const socketsPerUser = new Map<string, number>();
   const pending = new Set<Connection>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
   const stats: HubStats = { connections_total: 0, connections_active: 0, messages_processed: 0 };
@@ -125,6 +127,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     outbox,
     metrics,
     messageRate: hub.messageRate,
+    maxJsonDepth: config.maxJsonDepth,
     log,
     onValid(conn) {
       conn.valid = true;
@@ -194,6 +197,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     const conn = new Connection(uuidv7(), identity, ws, Date.now());
     ws.conn = conn;
     connections.add(conn);
+    socketsPerUser.set(identity.userId, (socketsPerUser.get(identity.userId) ?? 0) + 1);
     pending.add(conn);
     stats.connections_total += 1;
     stats.connections_active += 1;
@@ -246,6 +250,9 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
 
   const closed = async (conn: Connection) => {
     if (!connections.delete(conn)) return;
+    const left = (socketsPerUser.get(conn.identity.userId) ?? 1) - 1;
+    if (left > 0) socketsPerUser.set(conn.identity.userId, left);
+    else socketsPerUser.delete(conn.identity.userId);
     pending.delete(conn);
     stats.connections_active -= 1;
     metrics.activeConnections.dec();
@@ -269,6 +276,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
     upgradesPerMinute: hub.upgradesPerMinute,
+    maxPendingPerAddress: hub.maxPendingUpgradesPerAddress,
     adminUsers: config.adminUsers,
     metrics,
   });
@@ -281,6 +289,12 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       refuse(socket, "not_found", `No WebSocket endpoint at ${path}; use /v1/ws`);
       return;
     }
+    // RFC 6455 §4.4: a version we do not speak is answered 426 naming the one we do.
+    if (req.headers["sec-websocket-version"] !== "13") {
+      metrics.upgradeRejected("bad_version");
+      refuse(socket, "upgrade_required", undefined, { "sec-websocket-version": "13" });
+      return;
+    }
     if (closing) {
       metrics.upgradeRejected("shutting_down");
       refuse(socket, "service_unavailable", "The server is shutting down");
@@ -289,7 +303,19 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     void check(req, socket).then(
       (identity) => {
         if (!identity || socket.destroyed) return;
-        wss.handleUpgrade(req, socket, head, (ws) => opened(ws as HubSocket, identity));
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          // One account cannot hold this instance's sockets: one over the cap is told
+          // why (a close reason a browser can read) and closed.
+          if ((socketsPerUser.get(identity.userId) ?? 0) >= hub.maxSocketsPerUser) {
+            metrics.closed("too_many_connections");
+            ws.close(
+              CLOSE.too_many_connections,
+              `too many open sockets for this account (limit ${hub.maxSocketsPerUser})`,
+            );
+            return;
+          }
+          opened(ws as HubSocket, identity);
+        });
       },
       () => refuse(socket, "service_unavailable"),
     );
@@ -348,10 +374,10 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
         server.headersTimeout || hub.handshakeTimeoutMs,
         hub.handshakeTimeoutMs,
       );
-      // Node wants headersTimeout below a non-zero requestTimeout; 0 (Fastify's default)
-      // means no whole-request limit, and stays so.
-      if (server.requestTimeout > 0) {
-        server.requestTimeout = Math.max(server.requestTimeout, hub.handshakeTimeoutMs + 1000);
+      // Node wants headersTimeout at most a non-zero requestTimeout (HTTP_REQUEST_TIMEOUT,
+      // which bounds slow bodies and is not lengthened here); 0 means no such limit.
+      if (server.requestTimeout > 0 && server.requestTimeout < server.headersTimeout) {
+        server.requestTimeout = server.headersTimeout;
       }
       server.on("upgrade", onUpgrade);
     },

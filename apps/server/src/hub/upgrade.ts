@@ -20,6 +20,8 @@ export interface UpgradeOptions {
   allowedOrigins: string[];
   trustProxy: boolean | number | string[];
   upgradesPerMinute: number;
+  /** upgrades from one address still being checked at once */
+  maxPendingPerAddress: number;
   adminUsers: string[];
   metrics: Metrics;
 }
@@ -84,8 +86,34 @@ export function createUpgradeCheck(o: UpgradeOptions) {
           : proxyAddr.compile(o.trustProxy);
   const allowed = new Set(o.allowedOrigins);
   const admins = adminSet(o.adminUsers);
+  /** upgrades per address between the request and the end of the token check */
+  const pending = new Map<string, number>();
 
   return async function check(req: IncomingMessage, socket: Duplex): Promise<Identity | undefined> {
+    const address = proxyAddr(req, trust);
+    const inFlight = pending.get(address) ?? 0;
+    if (inFlight >= o.maxPendingPerAddress) {
+      o.metrics.upgradeRejected("too_many_pending");
+      refuse(socket, "too_many_connections", "Too many connections from this address are still signing in", {
+        "retry-after": "1",
+      });
+      return undefined;
+    }
+    pending.set(address, inFlight + 1);
+    try {
+      return await checkOne(req, socket, address);
+    } finally {
+      const left = (pending.get(address) ?? 1) - 1;
+      if (left > 0) pending.set(address, left);
+      else pending.delete(address);
+    }
+  };
+
+  async function checkOne(
+    req: IncomingMessage,
+    socket: Duplex,
+    address: string,
+  ): Promise<Identity | undefined> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const origin = req.headers.origin;
     if (origin && allowed.size > 0 && !allowed.has(origin) && !allowed.has("*")) {
@@ -93,7 +121,6 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       refuse(socket, "forbidden", "This origin may not open a WebSocket here");
       return undefined;
     }
-    const address = proxyAddr(req, trust);
     try {
       await limiter.consume(address);
     } catch {
@@ -138,5 +165,5 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       signinKey: key?.public_key ?? null,
       isAdmin: isServerAdmin(user, admins),
     };
-  };
+  }
 }

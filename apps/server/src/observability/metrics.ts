@@ -118,10 +118,19 @@ export function createMetrics() {
         | "binary"
         | "too_big"
         | "shutdown"
-        | "session_ended",
+        | "session_ended"
+        | "too_many_connections"
+        | "json_refused",
     ) => closes.labels(reason).inc(),
     upgradeRejected: (
-      reason: "unauthorized" | "forbidden_origin" | "rate_limited" | "shutting_down" | "bad_request",
+      reason:
+        | "unauthorized"
+        | "forbidden_origin"
+        | "rate_limited"
+        | "shutting_down"
+        | "bad_request"
+        | "too_many_pending"
+        | "bad_version",
     ) => upgradesRejected.labels(reason).inc(),
   };
 }

@@ -15,6 +15,7 @@ import type { UserRow } from "../storage/repositories/users.js";
 import type { Schema } from "../storage/schema.js";
 import type { Audit } from "./audit.js";
 import { nowIso, type RequestContext } from "./context.js";
+import type { KeyChangeNotifier } from "./key-changes.js";
 import { hashPassword } from "./passwords.js";
 import { validatePublicKey } from "./public-keys.js";
 
@@ -56,7 +57,12 @@ function firstAdminTaken(err: unknown): boolean {
 }
 
 /** Accounts, their profiles and their public keys. */
-export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: Audit) {
+export function createAccounts(
+  db: Kysely<Schema>,
+  repos: Repositories,
+  audit: Audit,
+  keysChanged: KeyChangeNotifier,
+) {
   const mustFind = async (id: string): Promise<UserRow> => {
     const row = await repos.users.byId(id);
     if (!row) throw new AppError("not_found", "No such user");
@@ -166,6 +172,7 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
         throw conflictOf(err) ?? err;
       }
       await audit.record("key.add", { actorId: userId, target: row.id, details: keyDetails(row) }, ctx);
+      await keysChanged(row, "added");
       return toKey(row);
     },
 
@@ -190,6 +197,7 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
         if (!(await r.keys.delete(userId, keyId))) throw new AppError("not_found", "No such key");
       });
       await audit.record("key.delete", { actorId: userId, target: keyId, details: keyDetails(key) }, ctx);
+      await keysChanged(key, "removed");
     },
   };
 }

@@ -61,11 +61,12 @@ export function lastOf(cidr: Cidr): number {
 }
 
 /**
- * Parses and validates a network range. Host bits set ("10.1.0.5/24") are cleared
+ * Parses and validates a network range, exactly as written: surrounding whitespace is
+ * refused, not trimmed, so what is stored is what was sent. Host bits set ("10.1.0.5/24") are cleared
  * rather than refused: the intent is unambiguous and the answer shows the normalised form.
  */
 export function parseCidr(text: string): CidrResult {
-  const match = /^([0-9.]+)\/([0-9]{1,2})$/.exec(text.trim());
+  const match = /^([0-9.]+)\/([0-9]{1,2})$/.exec(text);
   if (!match) {
     return { ok: false, message: `cidr must look like 10.1.0.0/24 (IPv4 address/prefix); got "${text}"` };
   }

@@ -10,6 +10,13 @@ export class JwtRefused extends Error {
 
 const PART = /^[A-Za-z0-9_-]+$/;
 
+/**
+ * How far in the future a token's `iat` (and the clock of the instance that signed it)
+ * may be: instances' clocks drift a little, but a token "issued" later than that was
+ * not issued by a server in step with this one (RFC 7519 §4.1.6 leaves the check to us).
+ */
+export const CLOCK_SKEW_SECONDS = 60;
+
 function decodeJson(part: string): Record<string, unknown> {
   let value: unknown;
   try {
@@ -25,7 +32,7 @@ function decodeJson(part: string): Record<string, unknown> {
  * Verifies a compact HS256 JWT (RFC 7515, RFC 7519) and returns its claims: header
  * `alg` exactly HS256 (never "none", never another algorithm), no `crit`, the HMAC
  * compared in constant time, `exp` required and in the future, `nbf` (if any) past,
- * `iat` (if any) a number. Synchronous, on node:crypto: jose's WebCrypto verify hops
+ * `iat` (if any) a number no more than CLOCK_SKEW_SECONDS ahead of our clock. Synchronous, on node:crypto: jose's WebCrypto verify hops
  * to the thread pool and cost ~170 µs per WebSocket upgrade (issue 3). Tokens are
  * still signed with jose (tokens.ts); tokens.test.ts checks the two agree.
  */
@@ -44,7 +51,9 @@ export function verifyHs256(token: string, secret: Uint8Array, nowSeconds: numbe
   const { exp, nbf, iat } = claims;
   if (typeof exp !== "number" || !Number.isFinite(exp)) throw new JwtRefused("invalid");
   if (nbf !== undefined && (typeof nbf !== "number" || nbf > nowSeconds)) throw new JwtRefused("invalid");
-  if (iat !== undefined && typeof iat !== "number") throw new JwtRefused("invalid");
+  if (iat !== undefined && (typeof iat !== "number" || !Number.isFinite(iat)))
+    throw new JwtRefused("invalid");
+  if (typeof iat === "number" && iat > nowSeconds + CLOCK_SKEW_SECONDS) throw new JwtRefused("invalid");
   if (exp <= nowSeconds) throw new JwtRefused("expired");
   return claims;
 }

@@ -160,6 +160,11 @@ export function createDirect(deps: DirectDeps) {
       const offStatus = socket.on("dm.status", (f) =>
         events.emit("status", { id: f.id, device_key_id: f.device_key_id, status: f.status, at: f.at }),
       );
+      // The server says a contact's (or my) device keys changed: fetch them now, so a new
+      // key raises key_change at once instead of at the next send.
+      const offKeys = socket.on("keys_changed", (f) => {
+        directory.keysOf(f.user, true).catch((e: unknown) => events.emit("error", { error: e as Error }));
+      });
       const sender = createSender({
         http,
         directory,
@@ -179,6 +184,7 @@ export function createDirect(deps: DirectDeps) {
       };
       const stop = () => {
         offStatus();
+        offKeys();
         inbox.close();
         if (ownsSocket) socket.close();
       };

@@ -41,6 +41,20 @@ export function createSessionsRepository(db: Kysely<Schema>) {
         return true;
       });
     },
+    /** The user's sessions that still work (not revoked, not expired), newest first. */
+    async listLive(userId: string, now: string): Promise<SessionRow[]> {
+      return db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", now)
+        .orderBy("created_at", "desc")
+        .execute();
+    },
+    async setProved(id: string, at: string): Promise<void> {
+      await db.updateTable("sessions").set({ proved_at: at }).where("id", "=", id).execute();
+    },
     async revoke(id: string, at: string, reason: string): Promise<boolean> {
       const result = await db
         .updateTable("sessions")
