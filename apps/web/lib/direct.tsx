@@ -21,6 +21,10 @@ interface Direct {
   /** true once this browser's message keys are registered and it is receiving */
   ready: boolean;
   error: string | undefined;
+  /** registering this browser's keys needs a fresh proof of identity first */
+  needsProof: boolean;
+  /** tries the setup again (after the proof) */
+  retry(): void;
   conversations: Record<string, DmItem[]>;
   /** users whose keys changed and must be accepted before sending to them */
   untrusted: Record<string, boolean>;
@@ -54,11 +58,15 @@ export function DirectProvider({ children }: { children: ReactNode }) {
   const [conversations, setConversations] = useState<Record<string, DmItem[]>>({});
   const [untrusted, setUntrusted] = useState<Record<string, boolean>>({});
   const [read, setRead] = useState<Set<string>>(() => new Set());
+  const [needsProof, setNeedsProof] = useState(false);
+  const [attempt, setAttempt] = useState(0);
 
   const add = useCallback((peer: string, items: DmItem[]) => {
     setConversations((all) => ({ ...all, [peer]: merge(all[peer], items) }));
   }, []);
 
+  // attempt is listed so a retry after a proof of identity runs the setup again.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: attempt is the retry signal itself
   useEffect(() => {
     if (!me || !hub || !device) return;
     let stopped = false;
@@ -89,7 +97,10 @@ export function DirectProvider({ children }: { children: ReactNode }) {
           add(peer, [{ ...m, delivery: m.fromMe ? "sent" : "delivered" }]);
         }
       } catch (err) {
-        if (!stopped) setError(fail(err));
+        if (stopped) return;
+        // Adding a device's keys is a credential change: an old session proves itself first.
+        if (err instanceof WarrenError && err.code === "reauthentication_required") setNeedsProof(true);
+        else setError(fail(err));
       }
     })();
     return () => {
@@ -98,12 +109,18 @@ export function DirectProvider({ children }: { children: ReactNode }) {
       direct.close();
       setReady(false);
     };
-  }, [client, me, hub, device, add, fail]);
+  }, [client, me, hub, device, add, fail, attempt]);
 
   const value = useMemo<Direct>(
     () => ({
       ready,
       error,
+      needsProof,
+      retry() {
+        setNeedsProof(false);
+        setError(undefined);
+        setAttempt((n) => n + 1);
+      },
       conversations,
       untrusted,
       async send(userId, text) {
@@ -157,7 +174,7 @@ export function DirectProvider({ children }: { children: ReactNode }) {
         await client.direct.markRead(ids);
       },
     }),
-    [ready, error, conversations, untrusted, client, me, add, read],
+    [ready, error, needsProof, conversations, untrusted, client, me, add, read],
   );
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { x25519 } from "@noble/curves/ed25519.js";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../../server/test/helpers/backends.js";
 import type { TestServer } from "../../server/test/helpers/server.js";
@@ -154,15 +154,61 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
       expect(took).toBeLessThan(1000);
     });
 
+    it("a dropped socket shows reconnecting, comes back by itself and catches up on what it missed", async () => {
+      // Carol's hub socket runs through a route the test controls: it drops the socket and
+      // refuses new ones for a while, as a network outage would.
+      const { context, page: carol } = await newUser(browser);
+      let down = false;
+      const sockets: WebSocketRoute[] = [];
+      await context.routeWebSocket(/\/v1\/ws/, (ws) => {
+        if (down) {
+          void ws.close({ code: 4000, reason: "outage" });
+          return;
+        }
+        ws.connectToServer();
+        sockets.push(ws);
+      });
+      await carol.goto(inviteLink);
+      await carol.getByRole("link", { name: "Sign up and join" }).click();
+      await carol.waitForURL(/\/signup\/\?next=/);
+      await signUp(carol, base, `carol${suffix}`, PASSWORD);
+      await carol.waitForURL(/\/community\/\?id=/);
+      await carol.locator("[data-testid=hub-state][data-state=online]").waitFor();
+
+      down = true;
+      for (const ws of sockets.splice(0)) await ws.close({ code: 4000, reason: "outage" });
+      await carol.locator("[data-testid=hub-state][data-state=reconnecting]").waitFor();
+      const missed = `while you were away ${randomBytes(4).toString("hex")}`;
+      await alice.locator("input[name=chat]").fill(missed);
+      await alice.getByRole("button", { name: "Send" }).click();
+      await waitForText(alice, "[data-testid=chat-log]", missed);
+      expect(await carol.getByTestId("chat-log").textContent()).not.toContain(missed);
+
+      down = false;
+      await carol.locator("[data-testid=hub-state][data-state=online]").waitFor({ timeout: 40_000 });
+      await waitForText(carol, "[data-testid=chat-log]", missed);
+      await context.close();
+    });
+
     it("a direct message is end-to-end encrypted, read by Bob, shown as read to Alice, and stored without plaintext", async () => {
       const secret = `meet at the usual place ${randomBytes(6).toString("hex")}`;
-      await alice.getByTestId("members").getByRole("link", { name: "Message" }).click();
+      await alice
+        .getByTestId("members")
+        .locator("li", { hasText: names.bob })
+        .getByRole("link", { name: "Message" })
+        .click();
       await alice.waitForURL(/\/messages\/\?user=/);
       await alice.locator("#dm-text").fill(secret);
       await alice.getByRole("button", { name: "Send" }).click();
-      await waitForText(alice, "[data-testid=dm-log]", secret);
+      await waitForText(alice, "[data-testid=dm-log]", secret).catch(async (err) => {
+        throw new Error(`${err}\npage: ${await alice.locator("main").textContent()}`);
+      });
 
-      await bob.getByTestId("members").getByRole("link", { name: "Message" }).click();
+      await bob
+        .getByTestId("members")
+        .locator("li", { hasText: names.alice })
+        .getByRole("link", { name: "Message" })
+        .click();
       await waitForText(bob, "[data-testid=dm-log]", secret);
       await waitForText(bob, "[data-testid=dm-log]", "signature verified");
       await alice.locator("[data-testid=dm-log] [data-delivery=read]").waitFor();
@@ -215,6 +261,34 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
       const all = `${aliceFrames.join("\n")}\n${bobSent()}`;
       expect(all).toMatch(/"type":"(offer|answer)"/);
       expect(all).not.toContain(line);
+    });
+
+    it("a session that ended sends the user to sign in, and back to the page they were on", async () => {
+      const { context, page } = await newUser(browser);
+      await page.goto(`${base}/signin/`);
+      await page.evaluate(() =>
+        (globalThis as any).localStorage.setItem(
+          "warren.tokens",
+          JSON.stringify({ access_token: "expired.or.revoked", refresh_token: "gone", token_type: "Bearer" }),
+        ),
+      );
+      await page.goto(`${base}/devices/`);
+      await page.waitForURL(/\/signin\/\?next=%2Fdevices%2F/);
+      await page.getByLabel("Username").fill(names.alice);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForURL(`${base}/devices/`);
+      await waitForText(page, "[data-testid=devices]", "alice-phone");
+      await context.close();
+    });
+
+    it("settings list this browser's session; the language switches to German", async () => {
+      await alice.goto(`${base}/settings/`);
+      await waitForText(alice, "[data-testid=sessions]", "this browser");
+      await alice.getByLabel("Language").selectOption("de");
+      await waitForText(alice, "main h1", "Einstellungen");
+      await alice.getByLabel("Sprache").selectOption("en");
+      await waitForText(alice, "main h1", "Settings");
     });
 
     it("every page passes axe (no serious or critical violations) at 390 and 1280 px; screenshots saved", async () => {

@@ -1,6 +1,7 @@
 "use client";
 import Link from "next/link";
 import { type FormEvent, useEffect, useState } from "react";
+import { ProofForm } from "../../components/proof";
 import { RequireAuth } from "../../components/require-auth";
 import { Badge, Button, Card, ErrorText, ScrollRegion } from "../../components/ui";
 import { useDirect } from "../../lib/direct";
@@ -46,6 +47,7 @@ function Conversation({ user, name }: { user: string; name: string }) {
     <Card title={t("dm.with", { name })}>
       <p className="mb-2 text-sm text-slate-700">{t("dm.e2e")}</p>
       {direct.error ? <ErrorText message={direct.error} /> : null}
+      {direct.needsProof ? <ProofForm onProved={direct.retry} /> : null}
       {untrusted ? (
         <div role="alert" className="mb-3 rounded border border-amber-300 bg-amber-50 p-3">
           <p className="mb-2">{t("dm.keyChanged", { name })}</p>

@@ -1,7 +1,8 @@
 "use client";
-import type { PublicKeyRecord } from "@warren/protocol";
+import type { PublicKeyRecord, SessionInfo, Static } from "@warren/protocol";
 import type { TotpSetup } from "@warren/sdk";
 import { type FormEvent, useCallback, useState } from "react";
+import { useFreshProof } from "../../components/proof";
 import { QrCode } from "../../components/qr";
 import { RequireAuth } from "../../components/require-auth";
 import { Badge, Button, Card, ErrorText, Field } from "../../components/ui";
@@ -16,13 +17,11 @@ function Totp() {
   const [code, setCode] = useState("");
   const [recovery, setRecovery] = useState<string[]>();
   const [error, setError] = useState<string>();
+  const onError = useCallback((err: unknown) => setError(fail(err)), [fail]);
+  const proof = useFreshProof(onError);
   const run = async (fn: () => Promise<void>) => {
     setError(undefined);
-    try {
-      await fn();
-    } catch (err) {
-      setError(fail(err));
-    }
+    await proof.run(fn);
   };
   const confirm = (e: FormEvent) => {
     e.preventDefault();
@@ -95,6 +94,7 @@ function Totp() {
           </Button>
         </form>
       ) : null}
+      {proof.prompt}
       <ErrorText message={error} />
     </Card>
   );
@@ -115,14 +115,14 @@ function Keys() {
     }
   }, [client, fail]);
   useLoad(load);
+  const onError = useCallback((err: unknown) => setError(fail(err)), [fail]);
+  const proof = useFreshProof(onError);
   const act = async (fn: () => Promise<unknown>) => {
     setError(undefined);
-    try {
+    await proof.run(async () => {
       await fn();
       await load();
-    } catch (err) {
-      setError(fail(err));
-    }
+    });
   };
   return (
     <Card title={t("settings.keys")}>
@@ -170,6 +170,134 @@ function Keys() {
           <Button type="submit">{t("settings.keyAdd")}</Button>
         </div>
       </form>
+      {proof.prompt}
+      <ErrorText message={error} />
+    </Card>
+  );
+}
+
+type Session = Static<typeof SessionInfo>;
+
+function Sessions() {
+  const { client, fail } = useSession();
+  const { t, formatRelative } = useI18n();
+  const [sessions, setSessions] = useState<Session[]>([]);
+  const [error, setError] = useState<string>();
+  const load = useCallback(async () => {
+    try {
+      setSessions((await client.account.sessions()).sessions);
+    } catch (err) {
+      setError(fail(err));
+    }
+  }, [client, fail]);
+  useLoad(load);
+  const act = async (fn: () => Promise<unknown>) => {
+    setError(undefined);
+    try {
+      await fn();
+      await load();
+    } catch (err) {
+      setError(fail(err));
+    }
+  };
+  return (
+    <Card
+      title={t("settings.sessions")}
+      actions={
+        sessions.length > 1 ? (
+          <Button variant="secondary" onClick={() => void act(() => client.account.revokeOtherSessions())}>
+            {t("settings.sessionsRevokeOthers")}
+          </Button>
+        ) : null
+      }
+    >
+      <ul className="divide-y divide-slate-200" data-testid="sessions">
+        {sessions.map((s) => (
+          <li key={s.id} className="flex flex-wrap items-center gap-2 py-2 text-sm">
+            <span className="font-medium">
+              {s.user_agent ? s.user_agent.slice(0, 60) : t("settings.sessionUnknown")}
+            </span>
+            <Badge>{s.method === "key" ? t("settings.sessionKey") : t("settings.sessionPassword")}</Badge>
+            {s.current ? <Badge tone="green">{t("settings.sessionCurrent")}</Badge> : null}
+            <span className="text-slate-700">
+              {t("settings.sessionActive", { when: formatRelative(s.refreshed_at) })}
+            </span>
+            {!s.current ? (
+              <Button
+                variant="secondary"
+                className="ml-auto"
+                onClick={() => void act(() => client.account.revokeSession(s.id))}
+              >
+                {t("settings.sessionRevoke")}
+              </Button>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+      <ErrorText message={error} />
+    </Card>
+  );
+}
+
+function ChangePassword() {
+  const { client, me, fail } = useSession();
+  const { t } = useI18n();
+  const [current, setCurrent] = useState("");
+  const [next, setNext] = useState("");
+  const [totp, setTotp] = useState("");
+  const [done, setDone] = useState<string>();
+  const [error, setError] = useState<string>();
+  const onError = useCallback((err: unknown) => setError(fail(err)), [fail]);
+  const proof = useFreshProof(onError);
+  function submit(e: FormEvent) {
+    e.preventDefault();
+    setError(undefined);
+    setDone(undefined);
+    void proof.run(async () => {
+      const result = await client.account.changePassword({
+        ...(me?.has_password ? { current_password: current } : {}),
+        ...(me?.totp_enabled && totp ? { totp } : {}),
+        new_password: next,
+      });
+      setDone(t("settings.passwordChanged", { n: result.revoked_sessions }));
+      setCurrent("");
+      setNext("");
+      setTotp("");
+    });
+  }
+  return (
+    <Card title={t("settings.password")}>
+      <form onSubmit={submit} className="flex flex-col gap-3">
+        {me?.has_password ? (
+          <Field
+            label={t("settings.passwordCurrent")}
+            type="password"
+            autoComplete="current-password"
+            required
+            value={current}
+            onChange={(e) => setCurrent(e.target.value)}
+          />
+        ) : null}
+        {me?.totp_enabled ? (
+          <Field label={t("signin.totp")} value={totp} onChange={(e) => setTotp(e.target.value)} />
+        ) : null}
+        <Field
+          label={t("settings.passwordNew")}
+          hint={t("signup.passwordHint")}
+          type="password"
+          autoComplete="new-password"
+          required
+          value={next}
+          onChange={(e) => setNext(e.target.value)}
+        />
+        <Button type="submit">{t("settings.passwordSubmit")}</Button>
+      </form>
+      {proof.prompt}
+      {done ? (
+        <p role="status" className="mt-2 text-sm text-green-900">
+          {done}
+        </p>
+      ) : null}
       <ErrorText message={error} />
     </Card>
   );
@@ -246,6 +374,8 @@ export default function SettingsPage() {
       <h1 className="text-2xl font-bold">{t("settings.title")}</h1>
       <div className="grid gap-4 lg:grid-cols-2">
         <Totp />
+        <ChangePassword />
+        <Sessions />
         <Keys />
         <DataRights />
       </div>
