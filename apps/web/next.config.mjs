@@ -30,6 +30,8 @@ export default function config(phase) {
   if (!dev) return { ...base, output: "export" };
   return {
     ...base,
+    // API paths have no trailing slash: proxy them as they are.
+    skipTrailingSlashRedirect: true,
     async rewrites() {
       return [
         { source: "/v1/:path*", destination: `${api}/v1/:path*` },

@@ -17,3 +17,4 @@ const child = spawn(process.execPath, [next, "dev", "--webpack", "--port", port]
   env: { ...process.env, NEXT_TELEMETRY_DISABLED: "1" },
 });
 child.on("exit", (code) => process.exit(code ?? 0));
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
