@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- <name> [options]`: the benchmarks in bench/.
  *
- *   relay [--quick] [--only=bare|warren] [--no-write]
+ *   relay [--quick] [--only=bare|corked|warren] [--no-write]
  *       warren's WebSocket relay against a bare `ws` relay (bench/README.md)
  *   cluster [--quick] [--no-write]
  *       two warren instances and Redis against one instance (bench/README.md)
@@ -17,7 +17,7 @@ const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
 const USAGE = `usage: npm run bench -- <benchmark> [options]
 
 benchmarks:
-  relay [--quick] [--only=bare|warren] [--no-write]
+  relay [--quick] [--only=bare|corked|warren] [--no-write]
       warren's WebSocket relay against a bare ws relay: throughput, CPU per message,
       latency at 20k msg/s, CPU per connection, memory per idle connection, heartbeat cost.
       --quick      smaller counts and shorter windows (about a minute)

@@ -156,6 +156,24 @@ describe("sdk direct messages", () => {
     expect(await a.direct.send(bob.user.id, "x").catch((e: WarrenError) => e.code)).toBe("untrusted_keys");
   });
 
+  it("hears of a contact's new device from the server at once (keys_changed), before sending anything", async () => {
+    const [alice, bob] = await friends(t.url, 2);
+    const a = track(alice.client);
+    const b1 = track(bob.client);
+    await deviceOf(a, "a");
+    await deviceOf(b1, "b1");
+    // Alice has seen (and so trusts) Bob's keys.
+    expect((await a.direct.keys(bob.user.id)).trusted).toBe(true);
+    const changes = record(a, "key_change");
+
+    const b2 = track(await bob.another());
+    await deviceOf(b2, "b2");
+    await until(() => changes.length > 0, 5000, "key_change from keys_changed");
+    expect(changes[0]).toMatchObject({ user: bob.user.id, needsTrust: true });
+    expect(changes[0]?.added.map((k) => k.device)).toContain("b2");
+    expect(await a.direct.send(bob.user.id, "x").catch((e: WarrenError) => e.code)).toBe("untrusted_keys");
+  });
+
   it("gives a device newly added to my own account no copies until I trust it", async () => {
     const [alice, bob] = await friends(t.url, 2);
     const a1 = track(alice.client);

@@ -17,6 +17,11 @@ export interface Identity {
   userId: string;
   username: string;
   device: string;
+  /**
+   * the client named the device (?device=); false for an id the server made up, which
+   * nothing stored can name yet (no message keys, no registered device)
+   */
+  namedDevice: boolean;
   /** the sign-in session (sid) behind the access token */
   session: string;
   signinKey: string | null;

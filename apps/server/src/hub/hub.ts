@@ -226,12 +226,16 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       if (!connections.has(conn)) return;
       outbox.frame(conn, welcomeOf(conn) as unknown as { type: string });
       // Store-and-forward: the device's first page of pending direct messages, before
-      // anything it sent meanwhile is answered (issue 6).
-      await dmDelivery.start(conn).catch((err) => log.warn({ err }, "direct message delivery failed"));
-      if (!connections.has(conn)) return;
+      // anything it sent meanwhile is answered. A device id the server made up has no
+      // message keys (nothing could name it before), so nothing waits for it.
+      if (identity.namedDevice) {
+        await dmDelivery.start(conn).catch((err) => log.warn({ err }, "direct message delivery failed"));
+        if (!connections.has(conn)) return;
+      }
       drain(conn);
       await services.presence.connected(identity.userId, identity.device);
-      await services.scopes.connected(identity.userId, identity.device);
+      // Only a device the client named can be a registered device with peers.
+      if (identity.namedDevice) await services.scopes.connected(identity.userId, identity.device);
     })().catch((err) => log.warn({ err }, "connection setup failed"));
   };
 
@@ -262,7 +266,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     const { userId, device } = conn.identity;
     services.analytics.sessionClosed(conn.id, userId, device, conn.openedAt, closedAt);
     try {
-      await services.scopes.disconnected(userId, device);
+      if (conn.identity.namedDevice) await services.scopes.disconnected(userId, device);
       const offline = await services.presence.disconnected(userId, device);
       if (offline) startGrace(userId);
     } catch (err) {

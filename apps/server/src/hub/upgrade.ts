@@ -14,7 +14,7 @@ export const SUBPROTOCOL = "warren.v1";
 const DEVICE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface UpgradeOptions {
-  services: Pick<Services, "sessions" | "repos" | "redis">;
+  services: Pick<Services, "sessions" | "redis">;
   /** REDIS_KEY_PREFIX, for the shared upgrade limiter */
   keyPrefix: string;
   allowedOrigins: string[];
@@ -136,9 +136,9 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       refuse(socket, "unauthorized");
       return undefined;
     }
-    let principal: Awaited<ReturnType<UpgradeOptions["services"]["sessions"]["authenticate"]>>;
+    let who: Awaited<ReturnType<UpgradeOptions["services"]["sessions"]["identify"]>>;
     try {
-      principal = await o.services.sessions.authenticate(token);
+      who = await o.services.sessions.identify(token);
     } catch (err) {
       o.metrics.upgradeRejected("unauthorized");
       if (err instanceof AppError) refuse(socket, err.code, err.message);
@@ -151,18 +151,14 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       refuse(socket, "invalid_request", "device must be 1-64 of [A-Za-z0-9_.:-]");
       return undefined;
     }
-    const user = await o.services.repos.users.byId(principal.userId);
-    if (!user) {
-      refuse(socket, "invalid_token", "The account of this token no longer exists");
-      return undefined;
-    }
-    const key = principal.signinKeyId ? await o.services.repos.keys.byId(principal.signinKeyId) : undefined;
+    const { principal, user, signinKey } = who;
     return {
       userId: user.id,
       username: user.username,
       device: device ?? uuidv7(),
+      namedDevice: device !== undefined,
       session: principal.sessionId,
-      signinKey: key?.public_key ?? null,
+      signinKey,
       isAdmin: isServerAdmin(user, admins),
     };
   }

@@ -119,8 +119,7 @@ export function createMetrics() {
         | "too_big"
         | "shutdown"
         | "session_ended"
-        | "too_many_connections"
-        | "json_refused",
+        | "too_many_connections",
     ) => closes.labels(reason).inc(),
     upgradeRejected: (
       reason:

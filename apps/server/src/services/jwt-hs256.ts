@@ -1,4 +1,15 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, type KeyObject, timingSafeEqual } from "node:crypto";
+
+/** The secret as a KeyObject, made once: createHmac copies raw key bytes on every call. */
+const keys = new WeakMap<Uint8Array, KeyObject>();
+function keyOf(secret: Uint8Array): KeyObject {
+  let key = keys.get(secret);
+  if (!key) {
+    key = createSecretKey(secret);
+    keys.set(secret, key);
+  }
+  return key;
+}
 
 /** Why a token was refused: `expired` is told apart (token_expired), the rest is `invalid`. */
 export class JwtRefused extends Error {
@@ -45,7 +56,7 @@ export function verifyHs256(token: string, secret: Uint8Array, nowSeconds: numbe
   if (head.alg !== "HS256" || head.crit !== undefined || head.b64 !== undefined)
     throw new JwtRefused("invalid");
   const given = Buffer.from(signature, "base64url");
-  const expected = createHmac("sha256", secret).update(`${header}.${payload}`).digest();
+  const expected = createHmac("sha256", keyOf(secret)).update(`${header}.${payload}`).digest();
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JwtRefused("invalid");
   const claims = decodeJson(payload);
   const { exp, nbf, iat } = claims;

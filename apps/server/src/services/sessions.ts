@@ -140,6 +140,34 @@ export function createSessions(
     },
 
     /**
+     * An access token's principal with the account facts a WebSocket upgrade needs
+     * (username, admin flag, the sign-in key's public key), from one query.
+     */
+    async identify(accessToken: string) {
+      const claims = await signer.verify(accessToken);
+      const row = await repo.withAccount(claims.sid);
+      if (!row || row.user_id !== claims.sub || row.revoked_at || row.expires_at <= nowIso()) {
+        throw new AppError("invalid_token", "The session of this token has ended");
+      }
+      const principal: Principal = {
+        userId: claims.sub,
+        sessionId: claims.sid,
+        signinKeyId: row.signin_key_id,
+        provedAt: row.proved_at ?? row.created_at,
+      };
+      return {
+        principal,
+        user: {
+          id: row.user_id,
+          username: row.username,
+          username_key: row.username_key,
+          is_admin: row.is_admin,
+        },
+        signinKey: row.signin_key ?? null,
+      };
+    },
+
+    /**
      * Adding or replacing a credential needs a recent proof of identity on this session
      * (reauthentication_required otherwise): an access token taken from the victim lives
      * minutes and a refresh token never renews the proof, so neither can plant a key,

@@ -27,6 +27,8 @@ export interface DirectDeps {
 }
 
 const DEFAULT_KEY_MAX_AGE_MS = 5 * 60_000;
+/** How long keys_changed frames for one user are gathered before fetching their keys. */
+const KEY_CHANGE_SETTLE_MS = 250;
 
 interface Ready {
   device: DirectDevice;
@@ -162,8 +164,15 @@ export function createDirect(deps: DirectDeps) {
       );
       // The server says a contact's (or my) device keys changed: fetch them now, so a new
       // key raises key_change at once instead of at the next send.
+      // A device replacing its keys sends several in a row: one fetch after the burst.
+      const keyTimers = new Map<string, ReturnType<typeof setTimeout>>();
       const offKeys = socket.on("keys_changed", (f) => {
-        directory.keysOf(f.user, true).catch((e: unknown) => events.emit("error", { error: e as Error }));
+        clearTimeout(keyTimers.get(f.user));
+        const timer = setTimeout(() => {
+          keyTimers.delete(f.user);
+          directory.refreshIfKnown(f.user).catch((e: unknown) => events.emit("error", { error: e as Error }));
+        }, KEY_CHANGE_SETTLE_MS);
+        keyTimers.set(f.user, timer);
       });
       const sender = createSender({
         http,
@@ -185,6 +194,7 @@ export function createDirect(deps: DirectDeps) {
       const stop = () => {
         offStatus();
         offKeys();
+        for (const timer of keyTimers.values()) clearTimeout(timer);
         inbox.close();
         if (ownsSocket) socket.close();
       };

@@ -16,6 +16,31 @@ export function createSessionsRepository(db: Kysely<Schema>) {
     async byId(id: string): Promise<SessionRow | undefined> {
       return db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
     },
+    /**
+     * A session with what a WebSocket upgrade needs of its account and sign-in key, in
+     * one query: an upgrade is on the reconnect path of every client.
+     */
+    async withAccount(id: string) {
+      return db
+        .selectFrom("sessions")
+        .innerJoin("users", "users.id", "sessions.user_id")
+        .leftJoin("user_keys", "user_keys.id", "sessions.signin_key_id")
+        .select([
+          "sessions.id",
+          "sessions.user_id",
+          "sessions.created_at",
+          "sessions.expires_at",
+          "sessions.revoked_at",
+          "sessions.signin_key_id",
+          "sessions.proved_at",
+          "users.username",
+          "users.username_key",
+          "users.is_admin",
+          "user_keys.public_key as signin_key",
+        ])
+        .where("sessions.id", "=", id)
+        .executeTakeFirst();
+    },
     async tokenByHash(hash: string): Promise<RefreshTokenRow | undefined> {
       return db.selectFrom("refresh_tokens").selectAll().where("token_hash", "=", hash).executeTakeFirst();
     },
