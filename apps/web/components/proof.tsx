@@ -16,7 +16,7 @@ export function ProofForm({ onProved, onCancel }: { onProved: () => void; onCanc
     e.preventDefault();
     setError(undefined);
     try {
-      await client.account.reauthenticate({ password, ...(me?.totp_enabled && totp ? { totp } : {}) });
+      await client.auth.reauthenticate(password, me?.totp_enabled && totp ? totp : undefined);
       setPassword("");
       setTotp("");
       onProved();

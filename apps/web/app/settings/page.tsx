@@ -185,7 +185,7 @@ function Sessions() {
   const [error, setError] = useState<string>();
   const load = useCallback(async () => {
     try {
-      setSessions((await client.account.sessions()).sessions);
+      setSessions(await client.auth.sessions());
     } catch (err) {
       setError(fail(err));
     }
@@ -205,7 +205,7 @@ function Sessions() {
       title={t("settings.sessions")}
       actions={
         sessions.length > 1 ? (
-          <Button variant="secondary" onClick={() => void act(() => client.account.revokeOtherSessions())}>
+          <Button variant="secondary" onClick={() => void act(() => client.auth.revokeOtherSessions())}>
             {t("settings.sessionsRevokeOthers")}
           </Button>
         ) : null
@@ -226,7 +226,7 @@ function Sessions() {
               <Button
                 variant="secondary"
                 className="ml-auto"
-                onClick={() => void act(() => client.account.revokeSession(s.id))}
+                onClick={() => void act(() => client.auth.revokeSession(s.id))}
               >
                 {t("settings.sessionRevoke")}
               </Button>
@@ -254,7 +254,7 @@ function ChangePassword() {
     setError(undefined);
     setDone(undefined);
     void proof.run(async () => {
-      const result = await client.account.changePassword({
+      const result = await client.auth.changePassword({
         ...(me?.has_password ? { current_password: current } : {}),
         ...(me?.totp_enabled && totp ? { totp } : {}),
         new_password: next,
