@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { x25519 } from "@noble/curves/ed25519.js";
+import { Secret, TOTP } from "otpauth";
 import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../../server/test/helpers/backends.js";
@@ -291,6 +292,19 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
       await waitForText(alice, "main h1", "Settings");
     });
 
+    it("the audit log filters by action", async () => {
+      await alice.goto(`${base}/community/?id=${communityId}`);
+      await waitForText(alice, "main table", "member.kick");
+      await alice.getByLabel("Action", { exact: true }).fill("invite.");
+      await alice.getByRole("button", { name: "Filter" }).click();
+      await alice.waitForFunction(() => {
+        const rows = [...(globalThis as any).document.querySelectorAll("main table tbody tr")] as {
+          textContent: string;
+        }[];
+        return rows.length > 0 && rows.every((r) => r.textContent.includes("invite."));
+      });
+    });
+
     it("every page passes axe (no serious or critical violations) at 390 and 1280 px; screenshots saved", async () => {
       const visitor = (await newUser(browser)).page;
       const pages: [string, Page, string][] = [
@@ -328,6 +342,31 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
         }
       }
       expect(failures).toEqual([]);
+    });
+
+    it("Bob turns on two-factor sign-in from its QR code; signing in then asks for a code", async () => {
+      await bob.goto(`${base}/settings/`);
+      await bob.getByRole("button", { name: "Set up two-factor sign-in" }).click();
+      await bob.getByRole("img", { name: "QR code for an authenticator app" }).waitFor();
+      const secret = ((await bob.getByTestId("totp-secret").textContent()) ?? "").trim();
+      const code = new TOTP({ secret: Secret.fromBase32(secret) }).generate();
+      await bob.getByLabel("Code from the app").fill(code);
+      await bob.getByRole("button", { name: "Turn on" }).click();
+      const recovery = (
+        (await bob.getByTestId("recovery-codes").locator("li").first().textContent()) ?? ""
+      ).trim();
+      expect(recovery).not.toBe("");
+
+      const { context, page } = await newUser(browser);
+      await page.goto(`${base}/signin/`);
+      await page.getByLabel("Username").fill(names.bob);
+      await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByLabel("Two-factor code").fill(recovery);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForURL(`${base}/`);
+      await waitForText(page, "[data-testid=me]", names.bob);
+      await context.close();
     });
   },
 );

@@ -52,7 +52,7 @@ function Totp() {
       {recovery ? (
         <div className="mb-3 rounded border border-amber-300 bg-amber-50 p-3">
           <p className="mb-2 font-semibold">{t("settings.recovery")}</p>
-          <ul className="grid grid-cols-2 gap-1 font-mono text-sm">
+          <ul className="grid grid-cols-2 gap-1 font-mono text-sm" data-testid="recovery-codes">
             {recovery.map((c) => (
               <li key={c}>{c}</li>
             ))}
@@ -69,7 +69,10 @@ function Totp() {
           <p>{t("settings.totpScan")}</p>
           <QrCode value={setup.otpauth_url} label={t("settings.totpQr")} size={200} />
           <p className="text-sm">
-            {t("settings.totpSecret")} <code className="break-all">{setup.secret}</code>
+            {t("settings.totpSecret")}{" "}
+            <code className="break-all" data-testid="totp-secret">
+              {setup.secret}
+            </code>
           </p>
           <Field
             label={t("settings.totpCode")}
