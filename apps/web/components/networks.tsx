@@ -33,6 +33,7 @@ export function Networks({
   const [name, setName] = useState("");
   const [cidr, setCidr] = useState("10.42.0.0/24");
   const [policy, setPolicy] = useState<"open" | "approval" | "invite">("open");
+  const [visibility, setVisibility] = useState<"public" | "private">("public");
   const [cidrError, setCidrError] = useState<string>();
   const [error, setError] = useState<string>();
 
@@ -41,7 +42,7 @@ export function Networks({
     setError(undefined);
     setCidrError(undefined);
     try {
-      await client.networks.create(tenantId, { name, cidr, join_policy: policy });
+      await client.networks.create(tenantId, { name, cidr, join_policy: policy, visibility });
       setName("");
       await reload();
     } catch (err) {
@@ -89,7 +90,7 @@ export function Networks({
         ))}
       </ul>
       {may(myRole, "create_network") ? (
-        <form onSubmit={create} className="mt-4 grid gap-3 border-t border-slate-200 pt-4 sm:grid-cols-4">
+        <form onSubmit={create} className="mt-4 grid gap-3 border-t border-slate-200 pt-4 sm:grid-cols-3">
           <Field
             label={t("networks.name")}
             name="network-name"
@@ -106,6 +107,14 @@ export function Networks({
             error={cidrError}
             onChange={(e) => setCidr(e.target.value)}
           />
+          <Select
+            label={t("networks.visibility")}
+            value={visibility}
+            onChange={(e) => setVisibility(e.target.value as never)}
+          >
+            <option value="public">{t("networks.public")}</option>
+            <option value="private">{t("networks.private")}</option>
+          </Select>
           <Select
             label={t("networks.policy")}
             value={policy}

@@ -5,7 +5,7 @@ import { Secret, TOTP } from "otpauth";
 import type { Browser, Page, WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../../server/test/helpers/backends.js";
-import type { TestServer } from "../../server/test/helpers/server.js";
+import { register, type TestServer } from "../../server/test/helpers/server.js";
 import { axeSerious, CHROMIUM, launch, newUser, screenshotPath, startDashboard } from "./helpers/browser.js";
 import { rowsContaining } from "./helpers/db.js";
 import { recordTraffic, signUp, tokensOf, waitForText } from "./helpers/page.js";
@@ -290,6 +290,36 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
       await waitForText(alice, "main h1", "Einstellungen");
       await alice.getByLabel("Sprache").selectOption("en");
       await waitForText(alice, "main h1", "Settings");
+    });
+
+    it("a join request for an approval network shows up live and is approved from the page", async () => {
+      await alice.goto(`${base}/community/?id=${communityId}`);
+      await alice.getByLabel("Network name").fill("lobby");
+      await alice.getByLabel("Address range (CIDR)").fill("10.78.0.0/24");
+      await alice.getByLabel("Join policy").selectOption("approval");
+      await alice.getByRole("button", { name: "Create network" }).click();
+      const link = alice.getByTestId("networks").getByRole("link", { name: "lobby" });
+      await link.waitFor();
+      const lobby = new URL((await link.getAttribute("href")) ?? "", base).searchParams.get("id") as string;
+      await alice.goto(`${base}/network/?id=${lobby}`);
+      await alice.locator("[data-testid=hub-state][data-state=online]").waitFor();
+
+      const dave = await register(server.api, { username: `dave${suffix}` });
+      const code = new URL(inviteLink).searchParams.get("code");
+      expect(
+        (await server.api("POST", "/v1/invites/accept", { token: dave.tokens.access_token, body: { code } }))
+          .status,
+      ).toBe(200);
+      const asked = await server.api("POST", `/v1/networks/${lobby}/join`, {
+        token: dave.tokens.access_token,
+      });
+      expect(asked.body, JSON.stringify(asked.body)).toMatchObject({ status: "pending" });
+
+      await waitForText(alice, "[data-testid=join-requests]", `dave${suffix}`);
+      await alice.getByTestId("join-requests").getByRole("button", { name: "Approve" }).click();
+      await waitForText(alice, "[data-testid=network-members]", `dave${suffix}`);
+      const network = await server.api("GET", `/v1/networks/${lobby}`, { token: dave.tokens.access_token });
+      expect(network.body.my_status).toBe("active");
     });
 
     it("the audit log filters by action", async () => {
