@@ -1,6 +1,6 @@
 "use client";
 import Link from "next/link";
-import type { ReactNode } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 import { LOCALES, type Locale, useI18n } from "../lib/i18n";
 import { useSession } from "../lib/session";
 
@@ -28,8 +28,17 @@ function HubStatus() {
 
 /** The frame of every page: skip link, navigation, live-connection state, language. */
 export function Shell({ children }: { children: ReactNode }) {
-  const { me, signOut } = useSession();
+  const { client, me, signOut } = useSession();
   const { t, locale, setLocale } = useI18n();
+  // The Admin link only for server admins: the analytics answer everyone else forbidden.
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => {
+    if (!me) return;
+    client.analytics
+      .summary()
+      .then(() => setAdmin(true))
+      .catch(() => setAdmin(false));
+  }, [client, me]);
   return (
     <div className="min-h-screen bg-slate-50 text-slate-900">
       <a
@@ -60,9 +69,11 @@ export function Shell({ children }: { children: ReactNode }) {
               <Link href="/settings/" className="underline-offset-4 hover:underline">
                 {t("nav.settings")}
               </Link>
-              <Link href="/admin/" className="underline-offset-4 hover:underline">
-                {t("nav.admin")}
-              </Link>
+              {admin ? (
+                <Link href="/admin/" className="underline-offset-4 hover:underline">
+                  {t("nav.admin")}
+                </Link>
+              ) : null}
             </nav>
           ) : null}
           <div className="ml-auto flex flex-wrap items-center gap-2">

@@ -140,6 +140,15 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
       await waitForText(bob, "[data-testid=peers]", "alice-phone");
     });
 
+    it("renaming a device shows in the other browser's peers table live", async () => {
+      await alice.goto(`${base}/devices/`);
+      await alice.getByTestId("devices").getByRole("button", { name: "Rename" }).click();
+      await alice.getByTestId("devices").getByLabel("Device name").fill("alice-tablet");
+      await alice.getByTestId("devices").getByRole("button", { name: "Save" }).click();
+      await waitForText(alice, "[data-testid=devices]", "alice-tablet");
+      await waitForText(bob, "[data-testid=peers]", "alice-tablet");
+    });
+
     it("chat reaches the other browser within a second", async () => {
       await alice.goto(`${base}/community/?id=${communityId}`);
       await bob.goto(`${base}/community/?id=${communityId}`);
@@ -279,7 +288,7 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
       await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
       await page.getByRole("button", { name: "Sign in" }).click();
       await page.waitForURL(`${base}/devices/`);
-      await waitForText(page, "[data-testid=devices]", "alice-phone");
+      await waitForText(page, "[data-testid=devices]", "alice-tablet");
       await context.close();
     });
 
@@ -372,7 +381,7 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
         }
       }
       expect(failures).toEqual([]);
-    });
+    }, 240_000);
 
     it("Bob turns on two-factor sign-in from its QR code; signing in then asks for a code", async () => {
       await bob.goto(`${base}/settings/`);
