@@ -5,13 +5,17 @@
  *       warren's WebSocket relay against a bare `ws` relay (bench/README.md)
  *   cluster [--quick] [--no-write]
  *       two warren instances and Redis against one instance (bench/README.md)
+ *   dm [--quick] [--no-write]
+ *       direct messages stored and delivered, on SQLite and PostgreSQL (bench/README.md)
  */
 import { runCluster } from "./cluster/main.js";
+import { runDm } from "./dm/main.js";
 import { runRelay } from "./relay/main.js";
 
 const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
   relay: runRelay,
   cluster: runCluster,
+  dm: runDm,
 };
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
@@ -29,6 +33,10 @@ benchmarks:
       CPU per message (both instances and Redis), latency at 2k msg/s.
       --quick      fewer pairs and shorter windows (about a minute)
       --no-write   print the table, write nothing to bench/results/
+  dm [--quick] [--no-write]
+      direct messages: dm.send stored before its acknowledgement and delivered to an
+      online device, on SQLite and PostgreSQL: messages/s, server CPU per message,
+      acknowledgement and delivery latency at a paced rate.
 `;
 
 const [name, ...args] = process.argv.slice(2);

@@ -5,7 +5,7 @@ import { type Client, WarrenError } from "../src/index.js";
 import { deviceOf, friends, nothingWithin, record, take, until } from "./direct-fixtures.js";
 
 /**
- * client.direct against a real server (issue 6): every message is sealed by the SDK,
+ * client.direct against a real server: every message is sealed by the SDK,
  * stored and forwarded by the server as ciphertext, and opened and checked by the SDK.
  */
 describe("sdk direct messages", () => {

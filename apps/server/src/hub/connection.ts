@@ -30,7 +30,7 @@ export interface Identity {
 
 /**
  * One socket on this instance. Kept small and flat: the hub holds tens of thousands of
- * these, and memory per idle connection is a target (issue 3).
+ * these, and memory per idle connection bounds how many one instance can hold.
  */
 export class Connection {
   /** heartbeats missed in a row */
@@ -72,7 +72,7 @@ export type HubSocket = WebSocket & { conn: Connection | undefined };
 /**
  * ws's socket class for one hub: its events go straight to the hub instead of through
  * listeners added to every socket. An EventEmitter's listener table is a dictionary of
- * about 256 bytes, and the hub holds tens of thousands of idle sockets (issue 3). Any
+ * about 256 bytes, and the hub holds tens of thousands of idle sockets. Any
  * listener added anyway still hears every event but "message" and "pong".
  */
 export function hubSocketClass(on: SocketEvents): typeof WebSocket {

@@ -26,7 +26,11 @@ export interface UpgradeOptions {
   metrics: Metrics;
 }
 
-/** The access token: Authorization header, then `bearer.<token>` subprotocol (browsers), then ?token= (seeds). */
+/**
+ * The access token: Authorization header, then the `bearer.<token>` subprotocol (browsers),
+ * then ?token= (kept for compatibility with older clients; URLs end up in proxy logs, so it
+ * comes last).
+ */
 export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
   const auth = req.headers.authorization;
   if (auth) return /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] ?? "";
@@ -67,7 +71,7 @@ export function createUpgradeCheck(o: UpgradeOptions) {
     points: o.upgradesPerMinute,
     duration: 60,
   };
-  // With Redis the limit holds across instances (issue 7: no sticky sessions, so one
+  // With Redis the limit holds across instances (there are no sticky sessions, so one
   // address's upgrades land anywhere); if Redis is away, each process counts alone.
   const limiter = o.services.redis
     ? new RateLimiterRedis({

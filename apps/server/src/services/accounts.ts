@@ -34,7 +34,7 @@ export function toKey(row: KeyRow): PublicKeyRecord {
   };
 }
 
-/** What the audit log keeps of a key: its kind, and its device for a device's key (issue 6). */
+/** What the audit log keeps of a key: its kind, and its device for a device's key. */
 const keyDetails = (key: KeyRow) =>
   key.device === null ? { kind: key.kind } : { kind: key.kind, device: key.device };
 
@@ -72,7 +72,8 @@ export function createAccounts(
   return {
     /**
      * Creates an account with a password, an Ed25519 key, or both. `admin`: it is the
-     * first account on an empty server, so a server admin (issue 6).
+     * first account on an empty server, so a server admin: a new server has one before
+     * ADMIN_USERS names anyone.
      */
     async register(body: RegisterBody, ctx: RequestContext): Promise<{ user: User; admin: boolean }> {
       if (!body.password && !body.public_key) {

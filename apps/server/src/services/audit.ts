@@ -20,10 +20,10 @@ export type AuditAction =
   | "totp.recovery_used"
   | "key.add"
   | "key.delete"
-  // direct messages (issue 6)
+  // direct messages
   | "user.block"
   | "user.unblock"
-  // communities and networks (issue 4): tenant.create, member.kick, network.create, …
+  // communities and networks: tenant.create, member.kick, network.create, …
   | `tenant.${string}`
   | `member.${string}`
   | `invite.${string}`

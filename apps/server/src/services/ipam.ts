@@ -1,5 +1,5 @@
 /**
- * IPv4 address arithmetic for networks (issue 4, "Address management"): pure functions,
+ * IPv4 address arithmetic for networks (docs/communities.md "Addresses"): pure functions,
  * no I/O. Addresses travel as dotted text and are stored and compared as integers
  * (0 .. 2^32-1), which is what peers.address_num holds.
  */
@@ -107,7 +107,7 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 
 /**
  * The addresses a peer may get: every host except the network address, the broadcast
- * address and the first host, which is kept for the network itself (issue 4).
+ * address and the first host, which is kept for the network itself.
  */
 export function hostRange(cidr: Cidr): { first: number; last: number; gateway: number } {
   return { gateway: cidr.base + 1, first: cidr.base + 2, last: lastOf(cidr) - 1 };

@@ -44,7 +44,7 @@ function decodeJson(part: string): Record<string, unknown> {
  * `alg` exactly HS256 (never "none", never another algorithm), no `crit`, the HMAC
  * compared in constant time, `exp` required and in the future, `nbf` (if any) past,
  * `iat` (if any) a number no more than CLOCK_SKEW_SECONDS ahead of our clock. Synchronous, on node:crypto: jose's WebCrypto verify hops
- * to the thread pool and cost ~170 µs per WebSocket upgrade (issue 3). Tokens are
+ * to the thread pool and cost ~170 µs per WebSocket upgrade. Tokens are
  * still signed with jose (tokens.ts); tokens.test.ts checks the two agree.
  */
 export function verifyHs256(token: string, secret: Uint8Array, nowSeconds: number): Record<string, unknown> {

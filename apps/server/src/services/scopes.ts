@@ -16,7 +16,8 @@ export function createScopes(memberships: MembershipsRepository, state: SharedSt
     /** Every topic a new socket of this user joins besides its user and device topics. */
     async topicsOf(userId: string): Promise<string[]> {
       const [rooms, scopes] = await Promise.all([
-        // Redis away: the socket still gets its communities and networks (issue 7).
+        // Redis away: the socket still gets its communities and networks (they come from
+        // the database).
         Promise.resolve(state.rooms.roomsOf(userId)).catch(() => [] as string[]),
         memberships.scopeIdsOf(userId),
       ]);

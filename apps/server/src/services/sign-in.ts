@@ -24,7 +24,7 @@ export interface SignInResult {
   tokens: Tokens;
 }
 
-/** Password (+ TOTP) sign-in and Ed25519 challenge-response sign-in (seeds 001, 003). */
+/** Password (+ TOTP) sign-in and Ed25519 challenge-response sign-in. */
 export function createSignIn(
   repos: Repositories,
   sessions: Sessions,

@@ -50,7 +50,7 @@ export function isUnavailable(err: unknown): boolean {
   if (/Connection terminated|timeout exceeded when trying to connect|database ping timed out/i.test(msg)) {
     return true;
   }
-  // Redis (issue 7): the bus, or ioredis refusing a command while disconnected.
+  // Redis: the bus, or ioredis refusing a command while disconnected.
   const name = (err as { name?: string } | null)?.name;
   if (name === "BusUnavailableError" || name === "MaxRetriesPerRequestError") return true;
   return /enableOfflineQueue options is false|Connection is closed/.test(msg);

@@ -1,7 +1,7 @@
 import { type Static, Type } from "typebox";
 import { Id, NAME_PATTERN, Timestamp } from "./common.js";
 
-/** 3–32 of [a-z0-9_.-]; uniqueness ignores case (issue 2). */
+/** 3–32 of [a-z0-9_.-]; uniqueness ignores case, so no name passes for another. */
 export const USERNAME_PATTERN = "^[A-Za-z0-9_.-]{3,32}$";
 export const PASSWORD_MIN_LENGTH = 10;
 /** 32 raw bytes, base64 (standard or url-safe alphabet). */
@@ -11,7 +11,7 @@ export const Username = Type.String({ pattern: USERNAME_PATTERN, minLength: 3, m
 export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 1024 });
 export const PublicKey = Type.String({ pattern: KEY_PATTERN, description: "32-byte public key, base64" });
 export const KeyKind = Type.Union([Type.Literal("ed25519"), Type.Literal("x25519")]);
-/** A hub device id, the `?device=` of /v1/ws: a device's message keys name it (issue 6). */
+/** A hub device id, the `?device=` of /v1/ws: a device's message keys name it. */
 export const DEVICE_PATTERN = "^[A-Za-z0-9_.:-]{1,64}$";
 export const KeyDevice = Type.String({
   pattern: DEVICE_PATTERN,

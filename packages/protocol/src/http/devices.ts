@@ -5,11 +5,11 @@ import { NetworkPeer } from "./networks.js";
 
 /**
  * Devices (a user's machines, each with a WireGuard public key), their peers in
- * networks, and the WireGuard config the server builds for a peer (issue 4). The
+ * networks, and the WireGuard config the server builds for a peer. The
  * server never takes a private key: configs leave PrivateKey for the client to fill.
  */
 
-/** The peer object every issue 4 part shares (one schema: networks.ts declares it). */
+/** The peer object networks, devices and peers share (one schema: networks.ts declares it). */
 export const Peer = NetworkPeer;
 export type Peer = NetworkPeer;
 

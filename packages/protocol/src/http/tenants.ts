@@ -2,7 +2,7 @@ import { type Static, Type } from "typebox";
 import { UUID_PATTERN } from "../ids.js";
 import { Id, NAME_PATTERN, Timestamp } from "./common.js";
 
-/** Communities (tenants), members, invites and bans (seed 004, issue 4). */
+/** Communities (tenants), members, invites and bans. */
 
 export const TENANT_PAGE_DEFAULT = 50;
 export const TENANT_PAGE_MAX = 100;

@@ -18,7 +18,7 @@ const frame = <T extends string, P extends Record<string, import("typebox").TSch
 export const RELAY_TYPES = ["offer", "answer", "candidate", "signal"] as const;
 export type RelayType = (typeof RELAY_TYPES)[number];
 
-/** Signaling (seed 002): the payload is opaque; the server never looks inside. */
+/** Signaling: the payload is opaque; the server never looks inside. */
 const relayProps = { to: Id, to_device: Type.Optional(DeviceId), payload: Type.Unknown() };
 
 export const ClientFrames = {
@@ -47,7 +47,7 @@ export const ClientFrames = {
     name: Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN }),
     params: Type.Optional(Type.Unknown()),
   }),
-  // Direct messages (issue 6): sealed copies the server stores and forwards.
+  // Direct messages: sealed copies the server stores and forwards.
   "dm.send": frame("dm.send", sendDirectMessageFields),
   "dm.ack": frame("dm.ack", { ids: MessageIds }),
   "dm.read": frame("dm.read", { ids: MessageIds }),

@@ -61,7 +61,7 @@ async function secretFor(
 }
 
 /**
- * End-to-end encrypted direct messages (issue 6) for one device of the signed-in user:
+ * End-to-end encrypted direct messages for one device of the signed-in user:
  * `client.direct`. (`client.messages` is community and network chat.) Call setup()
  * first; it registers this device's keys and listens on its socket.
  */
