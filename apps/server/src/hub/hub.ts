@@ -83,6 +83,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     maxQueuedBytes: hub.slowClientBytes / 2,
     instanceId: config.redis.instanceId,
     url: config.nat.relayUrl,
+    stunPorts: [config.nat.stunPort, config.nat.stunAltPort].filter((p): p is number => p !== undefined),
     registry: metrics.registry,
   });
   const deliver = (topic: string, event: BusEvent): void => {

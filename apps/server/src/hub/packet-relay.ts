@@ -22,6 +22,8 @@ export interface PacketRelayOptions {
   instanceId: string;
   /** the base URL devices reach this instance's relay at, when it differs from the one they use */
   url: string | undefined;
+  /** the STUN ports devices may ask, told in INFO */
+  stunPorts: number[];
   registry: Registry;
 }
 
@@ -92,7 +94,7 @@ export function createPacketRelay(o: PacketRelayOptions) {
 
   const info = Buffer.concat([
     Buffer.from([PACKET_KIND.info]),
-    Buffer.from(JSON.stringify({ instance: o.instanceId, url: o.url ?? null })),
+    Buffer.from(JSON.stringify({ instance: o.instanceId, url: o.url ?? null, stun: o.stunPorts })),
   ]);
 
   const sendTo = (conn: Connection, data: Uint8Array) => {

@@ -6,7 +6,7 @@
  *   RECV     server → client  [0x02][n][device id: n ASCII bytes][packet]
  *   REFUSED  server → client  [0x03][n][device id: n ASCII bytes][reason]
  *   HELLO    client → server  [0x04]
- *   INFO     server → client  [0x05][UTF-8 JSON: {"instance": string, "url": string | null}]
+ *   INFO     server → client  [0x05][UTF-8 JSON: {"instance": string, "url": string | null, "stun": number[]}]
  *
  * SEND names the receiving device, RECV the sending one. The packet is opaque to the
  * server: WireGuard ciphertext.
