@@ -18,6 +18,13 @@ import { sh } from "../helpers/netns.js";
  *               - udp-blocked: only TCP to the server's HTTP port gets out.
  *   device      a namespace behind a router (172.16.R.10+) or on the internet directly.
  *
+ * Every router drops unsolicited packets to itself from the WAN side in its input chain,
+ * as home routers do. This matters: a packet that reaches the router before its own
+ * device has sent the matching one would otherwise leave a conntrack entry that makes
+ * masquerade pick another port for the device's packets (a dropped packet's entry is
+ * never confirmed, so it leaves none). Bridged traffic between devices of one LAN is
+ * let through (the host may have br_netfilter loaded).
+ *
  * Every name carries the run id; destroy() removes it all, and clean() removes what an
  * earlier run with the same id left behind.
  */
@@ -140,7 +147,7 @@ export function createNatLab(id = String(process.pid % 10_000)) {
     const masquerade = router.kind === "symmetric" ? "masquerade fully-random" : "masquerade";
     const dnat =
       router.kind === "full-cone"
-        ? `iifname "wan" udp dport ${LAB_LISTEN_PORT} dnat to ${first}:${LAB_LISTEN_PORT}`
+        ? `iifname "wan" udp dport ${LAB_LISTEN_PORT} dnat to ${first}:${LAB_LISTEN_PORT};`
         : "";
     const out =
       router.kind === "udp-blocked"
@@ -156,8 +163,14 @@ table ip filter {
   chain forwarding {
     type filter hook forward priority 0; policy drop;
     ct state established,related accept
+    iifname "lan" oifname "lan" accept
     ${out}
     ${inbound}
+  }
+  chain incoming {
+    type filter hook input priority 0; policy accept;
+    iifname "wan" ct state established,related accept
+    iifname "wan" drop
   }
 }
 `;

@@ -102,6 +102,15 @@ export async function buildLab(
   id?: string,
 ): Promise<LabRun> {
   const lab = createNatLab(id);
+  try {
+    return await build(lab, layout, log);
+  } catch (err) {
+    await lab.destroy();
+    throw err;
+  }
+}
+
+async function build(lab: NatLab, layout: typeof MATRIX, log: (line: string) => void): Promise<LabRun> {
   await lab.setup();
   const serverHost = await lab.addPublic("srv", lab.serverIp);
   const url = `http://${lab.serverIp}:${LAB_SERVER_PORT}`;
