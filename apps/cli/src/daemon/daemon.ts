@@ -62,6 +62,7 @@ export function createDaemon(options: DaemonOptions) {
   let stopped = false;
   let pathsTimer: NodeJS.Timeout | undefined;
   let pathsDirty = false;
+  const reported = new Map<string, string>();
 
   function initialState(): DaemonState {
     const old = loadState();
@@ -227,12 +228,41 @@ export function createDaemon(options: DaemonOptions) {
     return (await lookup(host, { family: 4 })).address;
   }
 
+  /** paths.json for `warren status`, and a report to the server when a pair's path or reason changed. */
   function writePaths(): void {
     if (!pathsDirty) return;
     pathsDirty = false;
     const networks: Record<string, ReturnType<PathManager["status"]>> = {};
     for (const [id, m] of managers) networks[id] = m.status();
     savePaths({ device_id: options.deviceId, updated_at: new Date().toISOString(), networks });
+    for (const [id, status] of Object.entries(networks)) {
+      const entry = state.networks[id];
+      if (!entry) continue;
+      const body = {
+        nat: status.nat,
+        paths: status.peers.map((p) => ({
+          device_id: p.device_id,
+          path: p.path,
+          endpoint: p.endpoint,
+          local_candidate: p.local_candidate,
+          relay_instance: p.relay_instance,
+          reason: p.reason,
+          rtt_ms: p.rtt_ms,
+        })),
+      };
+      // Round-trip times change all the time: they alone are no reason to report.
+      const key = JSON.stringify({ ...body, paths: body.paths.map((p) => ({ ...p, rtt_ms: null })) });
+      if (reported.get(id) === key) continue;
+      reported.set(id, key);
+      client.peers.reportPaths(entry.peer_id, body).catch((err: Error) => {
+        // Tried again with the next change, or in half a minute.
+        reported.delete(id);
+        setTimeout(() => {
+          pathsDirty = true;
+        }, 30_000).unref();
+        log(`${entry.network_name}: path report failed: ${err.message}`);
+      });
+    }
   }
 
   /** A peer's offer of candidates, through the hub. */
