@@ -63,6 +63,7 @@ export function createDaemon(options: DaemonOptions) {
   let pathsTimer: NodeJS.Timeout | undefined;
   let pathsDirty = false;
   const reported = new Map<string, string>();
+  const early = new Map<string, { packet: Buffer; at: number }>();
 
   function initialState(): DaemonState {
     const old = loadState();
@@ -164,6 +165,7 @@ export function createDaemon(options: DaemonOptions) {
       for (const peer of spec.peers) peer.endpoint = endpoints.get(peer.publicKey) ?? null;
     }
     const result = await backend.apply(spec);
+    if (manager) deliverEarly(manager);
     if (!announced.has(networkId)) {
       announced.add(networkId);
       log(
@@ -270,9 +272,23 @@ export function createDaemon(options: DaemonOptions) {
     managers.get(offer.network)?.onOffer(fromDevice, offer);
   }
 
-  /** A packet through the relay: the first network holding that device takes it. */
+  /**
+   * A packet through the relay: the first network holding that device takes it. One from
+   * a device no network knows yet (its peer_added is still on the way) is kept for a few
+   * seconds and handed over at the next sync: it is usually a handshake initiation, and
+   * WireGuard would send the next one only 5 s later.
+   */
   function fromRelay(device: string, packet: Buffer): void {
     for (const m of managers.values()) if (m.fromRelay(device, packet)) return;
+    if (early.size >= 64) early.delete(early.keys().next().value as string);
+    early.set(device, { packet, at: Date.now() });
+  }
+
+  function deliverEarly(manager: PathManager): void {
+    for (const [device, { packet, at }] of early) {
+      if (Date.now() - at > 5_000) early.delete(device);
+      else if (manager.fromRelay(device, packet)) early.delete(device);
+    }
   }
 
   function relayRefused(device: string, reason: string): void {

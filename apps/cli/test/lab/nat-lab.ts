@@ -174,6 +174,10 @@ table ip filter {
   }
 }
 `;
+    await nft(router, rules);
+  }
+
+  async function nft(router: LabRouter, rules: string): Promise<void> {
     const child = spawn("ip", ["netns", "exec", router.ns, "nft", "-f", "-"], {
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -184,6 +188,21 @@ table ip filter {
     child.stdin.end(rules);
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     if (code !== 0) throw new Error(`nft in ${router.name} failed: ${err}`);
+  }
+
+  /** Drops UDP between the router and another WAN address, both ways (a path that breaks). */
+  async function blockUdp(router: LabRouter, other: string): Promise<void> {
+    await nft(
+      router,
+      `table ip cut {
+  chain f { type filter hook forward priority -10; ip daddr ${other} meta l4proto udp drop; ip saddr ${other} meta l4proto udp drop; }
+}
+`,
+    );
+  }
+
+  async function unblockUdp(router: LabRouter): Promise<void> {
+    await nft(router, "delete table ip cut\n");
   }
 
   async function addBehind(router: LabRouter, name: string): Promise<LabHost> {
@@ -315,6 +334,8 @@ table ip filter {
     addRouter,
     addBehind,
     applyNat,
+    blockUdp,
+    unblockUdp,
     spawnWarren,
     warren,
     clean,

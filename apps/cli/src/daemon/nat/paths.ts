@@ -84,6 +84,7 @@ const DIRECT_DEAD_MS = 6_000;
 const RETRY_MS = 8_000;
 const STUN_EVERY_MS = 25_000;
 const TICK_MS = 200;
+const LOST = "relay: direct path lost, retrying";
 
 interface PeerPath {
   info: PeerInfo;
@@ -103,6 +104,10 @@ interface PeerPath {
   since: number;
   checkUntil: number;
   lastCheck: number;
+  /** a check round is running */
+  checking: boolean;
+  /** a round ended: the reason says why the pair is relayed */
+  concluded: boolean;
   lastKeepalive: number;
   nextRetry: number;
   /** txid → where the ping went and when */
@@ -240,7 +245,10 @@ export function createPathManager(o: PathManagerOptions) {
   const startChecks = (p: PeerPath) => {
     p.checkUntil = Date.now() + CHECK_MS;
     p.lastCheck = 0;
-    if (p.mode === "relay") p.reason = "relay: checking for a direct path";
+    p.checking = true;
+    // A retry keeps the reason the last round found; only the first round says "checking".
+    if (p.mode === "relay" && !p.concluded && p.reason !== LOST)
+      p.reason = "relay: checking for a direct path";
     checkRound(p);
   };
 
@@ -411,6 +419,8 @@ export function createPathManager(o: PathManagerOptions) {
         since: now,
         checkUntil: 0,
         lastCheck: 0,
+        checking: false,
+        concluded: false,
         lastKeepalive: 0,
         nextRetry: now + RETRY_MS * (0.5 + Math.random()),
         pings: new Map(),
@@ -436,7 +446,7 @@ export function createPathManager(o: PathManagerOptions) {
       if (now < p.checkUntil && now - p.lastCheck >= CHECK_EVERY_MS) checkRound(p);
       if (p.mode === "direct" && p.direct) {
         if (now - p.direct.lastPong > DIRECT_DEAD_MS) {
-          fallBack(p, "relay: direct path lost, retrying");
+          fallBack(p, LOST);
           continue;
         }
         if (now - p.lastKeepalive >= KEEPALIVE_MS) {
@@ -444,9 +454,18 @@ export function createPathManager(o: PathManagerOptions) {
           ping(p, p.direct.addr);
         }
       } else {
-        if (p.checkUntil > 0 && now >= p.checkUntil && p.reason === "relay: checking for a direct path") {
-          p.reason = relayReason({ myNat: nat, peerNat: p.peerNat, heardFromPeer: p.theirKey !== undefined });
-          changed();
+        if (p.checking && now >= p.checkUntil) {
+          p.checking = false;
+          p.concluded = true;
+          const reason = relayReason({
+            myNat: nat,
+            peerNat: p.peerNat,
+            heardFromPeer: p.theirKey !== undefined,
+          });
+          if (reason !== p.reason) {
+            p.reason = reason;
+            changed();
+          }
         }
         if (now >= p.nextRetry) {
           p.nextRetry = now + RETRY_MS * (0.75 + Math.random() * 0.5);
