@@ -5,13 +5,18 @@
  *       warren's WebSocket relay against a bare `ws` relay (bench/README.md)
  *   cluster [--quick] [--no-write]
  *       two warren instances and Redis against one instance (bench/README.md)
+ *   nat [--quick] [--no-write]
+ *       the NAT lab (root): join to first ping, failover, relay to direct, iperf3 direct
+ *       vs a hand-made WireGuard tunnel vs relayed, server CPU per relayed GB, latency
  */
 import { runCluster } from "./cluster/main.js";
+import { runNat } from "./nat/main.js";
 import { runRelay } from "./relay/main.js";
 
 const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
   relay: runRelay,
   cluster: runCluster,
+  nat: runNat,
 };
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
@@ -29,6 +34,10 @@ benchmarks:
       CPU per message (both instances and Redis), latency at 2k msg/s.
       --quick      fewer pairs and shorter windows (about a minute)
       --no-write   print the table, write nothing to bench/results/
+  nat [--quick] [--no-write]
+      the NAT lab in network namespaces (root; wireguard-go, nftables, iperf3): join to
+      first ping, failover, relay to direct, throughput direct vs a WireGuard tunnel set
+      up by hand vs relayed, server CPU per relayed GB, ping latency added.
 `;
 
 const [name, ...args] = process.argv.slice(2);

@@ -110,6 +110,8 @@ interface PeerPath {
   concluded: boolean;
   lastKeepalive: number;
   nextRetry: number;
+  /** the last WireGuard handshake initiation sent through the relay */
+  lastInit: { packet: Buffer; at: number; resent: number } | undefined;
   /** txid → where the ping went and when */
   pings: Map<string, { addr: string; at: number }>;
   lastPingTo: Map<string, number>;
@@ -369,7 +371,13 @@ export function createPathManager(o: PathManagerOptions) {
     if (rinfo.port !== o.wgPort) return;
     const d = p.direct;
     if (p.mode === "direct" && d) sendExt(msg, d.host, d.port);
-    else o.relay.send(p.info.deviceId, msg, p.home ?? undefined);
+    else {
+      // A handshake initiation (type 1, 148 bytes) is kept a moment: if the relay says
+      // the peer is not connected yet, it is sent again instead of waiting for
+      // WireGuard's own retry 5 s later.
+      if (msg.length === 148 && msg[0] === 1) p.lastInit = { packet: msg, at: Date.now(), resent: 0 };
+      o.relay.send(p.info.deviceId, msg, p.home ?? undefined);
+    }
   };
 
   // ---- peers ----------------------------------------------------------------------------
@@ -421,6 +429,7 @@ export function createPathManager(o: PathManagerOptions) {
         lastCheck: 0,
         checking: false,
         concluded: false,
+        lastInit: undefined,
         lastKeepalive: 0,
         nextRetry: now + RETRY_MS * (0.5 + Math.random()),
         pings: new Map(),
@@ -506,7 +515,16 @@ export function createPathManager(o: PathManagerOptions) {
     /** The relay could not deliver to that device (not connected, not allowed, over the rate). */
     refused(device: string, reason: string): void {
       const p = byDevice.get(device);
-      if (p && p.mode === "relay" && reason !== "rate_limited") p.reason = `relay: refused (${reason})`;
+      if (!p || p.mode !== "relay") return;
+      const init = p.lastInit;
+      if (reason === "not_here" && init && Date.now() - init.at < 5_000 && init.resent < 8) {
+        init.resent += 1;
+        setTimeout(() => {
+          if (!closed && p.mode === "relay") o.relay.send(p.info.deviceId, init.packet, p.home ?? undefined);
+        }, 400).unref();
+        return;
+      }
+      if (reason !== "rate_limited" && reason !== "not_here") p.reason = `relay: refused (${reason})`;
     },
     status(): PathsStatus {
       const h = home();
