@@ -349,7 +349,7 @@ export function createPathManager(o: PathManagerOptions) {
     if (msg[0] === 0x57 && isCheck(msg)) return onCheck(msg, rinfo);
     const p = byAddr.get(`${rinfo.address}:${rinfo.port}`);
     if (p) {
-      p.local.send(msg, o.wgPort, "127.0.0.1");
+      p.local.send(msg);
       return;
     }
     if (isStun(msg)) {
@@ -363,12 +363,11 @@ export function createPathManager(o: PathManagerOptions) {
   function fromRelay(device: string, packet: Buffer): boolean {
     const p = byDevice.get(device);
     if (!p) return false;
-    p.local.send(packet, o.wgPort, "127.0.0.1");
+    p.local.send(packet);
     return true;
   }
 
-  const fromWireGuard = (p: PeerPath) => (msg: Buffer, rinfo: RemoteInfo) => {
-    if (rinfo.port !== o.wgPort) return;
+  const fromWireGuard = (p: PeerPath) => (msg: Buffer) => {
     const d = p.direct;
     if (p.mode === "direct" && d) sendExt(msg, d.host, d.port);
     else {
@@ -382,14 +381,21 @@ export function createPathManager(o: PathManagerOptions) {
 
   // ---- peers ----------------------------------------------------------------------------
 
+  /**
+   * A peer's loopback socket, connected to WireGuard's port: sends need no address
+   * (no lookup per packet) and only WireGuard's packets come in. Errors (WireGuard not
+   * listening yet: ECONNREFUSED) are dropped like the packets they concern.
+   */
   const openLocal = (): Promise<{ socket: Socket; port: number }> =>
     new Promise((resolve, reject) => {
-      const socket = createSocket("udp4");
+      const socket = createSocket({ type: "udp4", recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
       socket.once("error", reject);
       socket.bind(0, "127.0.0.1", () => {
-        socket.off("error", reject);
-        socket.on("error", () => {});
-        resolve({ socket, port: socket.address().port });
+        socket.connect(o.wgPort, "127.0.0.1", () => {
+          socket.off("error", reject);
+          socket.on("error", () => {});
+          resolve({ socket, port: socket.address().port });
+        });
       });
     });
 
