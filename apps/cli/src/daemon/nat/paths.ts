@@ -521,7 +521,7 @@ export function createPathManager(o: PathManagerOptions) {
     /** The relay could not deliver to that device (not connected, not allowed, over the rate). */
     refused(device: string, reason: string): void {
       const p = byDevice.get(device);
-      if (!p || p.mode !== "relay") return;
+      if (p?.mode !== "relay") return;
       const init = p.lastInit;
       if (reason === "not_here" && init && Date.now() - init.at < 5_000 && init.resent < 8) {
         init.resent += 1;
