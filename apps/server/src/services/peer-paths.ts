@@ -55,7 +55,8 @@ export function createPeerPaths({ repos, bus }: { repos: Repos; bus: Bus }) {
       return {
         peers: list.peers.map((p) => {
           const row = byPeer.get(p.id);
-          if (!row) return { ...p, path_report: null };
+          // Absent (not null) before the first report: peers look as they always did.
+          if (!row) return p;
           const saved = JSON.parse(row.report) as Omit<PeerPathReport, "updated_at">;
           return { ...p, path_report: { ...saved, updated_at: row.updated_at } };
         }),
