@@ -26,7 +26,9 @@ describe("NAT lab: every pair reaches every other, direct where NATs allow, else
   }, 60_000);
 
   it("matrix: every pair pings both ways, and both sides report the expected path and reason", async () => {
-    const results = await checkPairs(run);
+    // Generous waits: CI runs other suites beside this one on two cores. How fast it
+    // happens is measured by the benchmark (npm run bench -- nat), not here.
+    const results = await checkPairs(run, 30_000, 20_000);
     const bad = results.filter((r) => !r.ok);
     expect(bad, JSON.stringify(bad, null, 2)).toEqual([]);
     expect(results).toHaveLength((run.devices.length * (run.devices.length - 1)) / 2);
@@ -86,7 +88,7 @@ describe("NAT lab: every pair reaches every other, direct where NATs allow, else
       await new Promise((r) => setTimeout(r, 1_000));
       const back = await within(() => pingOnce(a, b.address ?? ""), 15_000, 100);
       expect(back, "traffic flows again").toBeDefined();
-      expect(Date.now() - broke).toBeLessThan(10_000 + 1_500);
+      expect(Date.now() - broke).toBeLessThan(15_000);
       await within(async () => pathOf(a, b)?.path === "relay", 5_000);
       expect(pathOf(a, b)?.path).toBe("relay");
     } finally {

@@ -260,7 +260,7 @@ export interface PairResult {
 }
 
 /** Every pair: pings both ways, then each side's path and reason against the expectation. */
-export async function checkPairs(run: LabRun, settleMs = 20_000): Promise<PairResult[]> {
+export async function checkPairs(run: LabRun, settleMs = 20_000, pingMs = 10_000): Promise<PairResult[]> {
   const pairs: [LabDevice, LabDevice][] = [];
   for (let i = 0; i < run.devices.length; i++)
     for (let j = i + 1; j < run.devices.length; j++) pairs.push([run.devices[i], run.devices[j]] as never);
@@ -278,8 +278,8 @@ export async function checkPairs(run: LabRun, settleMs = 20_000): Promise<PairRe
   const worker = async () => {
     for (let pair = queue.shift(); pair; pair = queue.shift()) {
       const [a, b] = pair;
-      const ab = (await within(() => pingOnce(a, b.address ?? ""), 10_000)) !== undefined;
-      const ba = (await within(() => pingOnce(b, a.address ?? ""), 10_000)) !== undefined;
+      const ab = (await within(() => pingOnce(a, b.address ?? ""), pingMs)) !== undefined;
+      const ba = (await within(() => pingOnce(b, a.address ?? ""), pingMs)) !== undefined;
       await within(async () => matches(a, b) && matches(b, a), settleMs, 250);
       const ok = ab && ba && matches(a, b) && matches(b, a);
       results.push({
