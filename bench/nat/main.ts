@@ -160,10 +160,16 @@ export async function runNat(args: string[]): Promise<void> {
       figures[name] = Date.now() - t0;
       await up;
       log(`${name}: ${figures[name]} ms`);
+      if (a === pr1) {
+        // From the same start: until both sides of the port-restricted pair report direct.
+        const direct = await within(
+          async () => pathOf(pr1, pr2)?.path === "direct" && pathOf(pr2, pr1)?.path === "direct",
+          20_000,
+          50,
+        );
+        figures.join_to_direct_pr_pair_ms = direct === undefined ? "never" : Date.now() - t0;
+      }
     }
-    const direct = await within(async () => pathOf(pr1, pr2)?.path === "direct", 20_000, 50);
-    figures.pr_pair_direct_after_join_ms =
-      direct === undefined ? "never" : direct + Number(figures.join_to_first_ping_direct_pair_ms);
     await within(async () => pathOf(sym1, sym2)?.reason === "relay: both sides symmetric NAT", 20_000);
     figures.relayed_pair_reason = pathOf(sym1, sym2)?.reason ?? "";
 
