@@ -1,59 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
 import { decodeCheck, encodeCheck, isCheck, PING, PONG } from "./checks.js";
+import { createDiscovery } from "./discovery.js";
 import { type LocalAddress, localAddresses, sameSubnet } from "./local-addresses.js";
 import { type CandidateType, directReason, type NatType, PRIORITY, relayReason } from "./reasons.js";
 import type { HomeRelay, RelayClient } from "./relay-client.js";
-import { bindingRequest, isStun, parseBindingResponse } from "./stun-client.js";
+import { isStun } from "./stun-client.js";
+import type { Candidate, Offer, PathsStatus, PeerInfo } from "./types.js";
 
-/** A peer of the network, as the server lists it. */
-export interface PeerInfo {
-  publicKey: string;
-  deviceId: string;
-  userId: string;
-  name: string;
-}
-
-export interface Candidate {
-  type: "host" | "srflx" | "fixed";
-  /** "a.b.c.d:port" */
-  addr: string;
-}
-
-/** What two devices tell each other through the hub before checking (a `signal` payload). */
-export interface Offer {
-  warren: "paths/1";
-  network: string;
-  key: string;
-  nat: NatType;
-  candidates: Candidate[];
-  relay: { instance: string; url: string | null } | null;
-  /** an answer to the peer's offer: do not answer it again */
-  reply: boolean;
-}
-
-export interface PeerPathStatus {
-  public_key: string;
-  device_id: string;
-  name: string;
-  path: "direct" | "relay";
-  /** the address packets go to on the direct path; null on the relay */
-  endpoint: string | null;
-  /** which of this device's candidates the peer reaches: host, srflx, fixed or relay */
-  local_candidate: string;
-  /** the relay instance packets to the peer go through (its home relay) */
-  relay_instance: string | null;
-  reason: string;
-  rtt_ms: number | null;
-  since: string;
-}
-
-export interface PathsStatus {
-  nat: NatType;
-  candidates: Candidate[];
-  home_relay: string | null;
-  peers: PeerPathStatus[];
-}
+export type { Candidate, Offer, PathsStatus, PeerInfo, PeerPathStatus } from "./types.js";
 
 export interface PathManagerOptions {
   networkId: string;
@@ -139,7 +94,12 @@ export function createPathManager(o: PathManagerOptions) {
   const byDevice = new Map<string, PeerPath>();
   const byAddr = new Map<string, PeerPath>();
   const early = new Map<string, Offer>();
-  const stunWaiting = new Map<string, (m: { address: string; port: number }) => void>();
+  const discovery = createDiscovery({
+    send: (packet, host, port) => sendExt(packet, host, port),
+    serverHost: o.serverHost,
+    listenPort: o.listenPort,
+    fixed: o.fixed,
+  });
   let ext: Socket | undefined;
   let timer: NodeJS.Timeout | undefined;
   let nat: NatType = "unknown";
@@ -159,26 +119,6 @@ export function createPathManager(o: PathManagerOptions) {
 
   // ---- endpoint discovery -------------------------------------------------------------
 
-  const stunAsk = (port: number): Promise<{ address: string; port: number } | undefined> =>
-    new Promise((resolve) => {
-      const { id, packet } = bindingRequest();
-      const hex = id.toString("hex");
-      let tries = 0;
-      const send = () => {
-        if (tries++ < 3) sendExt(packet, o.serverHost, port);
-      };
-      const retry = setInterval(send, 300);
-      const done = (m: { address: string; port: number } | undefined) => {
-        clearInterval(retry);
-        clearTimeout(giveUp);
-        stunWaiting.delete(hex);
-        resolve(m);
-      };
-      const giveUp = setTimeout(() => done(undefined), 1_200);
-      stunWaiting.set(hex, done);
-      send();
-    });
-
   /** STUN on both server ports from the WireGuard port: the public mapping and its kind. */
   async function discover(): Promise<void> {
     if (stunRunning || closed) return;
@@ -186,17 +126,10 @@ export function createPathManager(o: PathManagerOptions) {
     try {
       lastStun = Date.now();
       locals = localAddresses(o.interfacePrefix);
-      const ports = home()?.stun ?? [];
-      const [a, b] = await Promise.all(ports.slice(0, 2).map((p) => stunAsk(p)));
-      let next: NatType = "unknown";
-      if (ports.length > 0 && !a && !b) next = "udp-blocked";
-      else if (a && locals.some((l) => l.address === a.address) && a.port === o.listenPort) next = "none";
-      else if (a && b) next = a.address === b.address && a.port === b.port ? "cone" : "symmetric";
-      else if (a || b) next = "cone";
-      const mapped = a ?? b;
-      const list: Candidate[] = locals.map((l) => ({ type: "host", addr: `${l.address}:${o.listenPort}` }));
-      if (mapped && next !== "none") list.push({ type: "srflx", addr: `${mapped.address}:${mapped.port}` });
-      if (o.fixed) list.push({ type: "fixed", addr: `${o.fixed.host}:${o.fixed.port}` });
+      const found = await discovery.discover(home()?.stun ?? [], locals);
+      const next = found.nat;
+      const list = found.candidates;
+      const mapped = found.mapped;
       const same = next === nat && JSON.stringify(list) === JSON.stringify(candidates);
       if (!same) {
         if (next !== nat) o.log(`NAT: ${next}${mapped ? ` (public ${mapped.address}:${mapped.port})` : ""}`);
@@ -228,6 +161,8 @@ export function createPathManager(o: PathManagerOptions) {
   function onOffer(fromDevice: string, msg: Offer): void {
     const p = byDevice.get(fromDevice);
     if (!p) {
+      // A device not in our peer list yet (its peer_added is on the way): kept, bounded.
+      if (early.size >= 256) early.delete(early.keys().next().value as string);
       early.set(fromDevice, msg);
       return;
     }
@@ -259,6 +194,7 @@ export function createPathManager(o: PathManagerOptions) {
     const txid = randomBytes(8).toString("hex");
     const now = Date.now();
     p.pings.set(txid, { addr, at: now });
+    if (p.lastPingTo.size >= 64) p.lastPingTo.clear();
     p.lastPingTo.set(addr, now);
     if (p.pings.size > 64) p.pings.delete(p.pings.keys().next().value as string);
     const { host, port } = splitAddr(addr);
@@ -321,7 +257,7 @@ export function createPathManager(o: PathManagerOptions) {
         );
       }
       // The peer reached us from there: check that way too (this opens our side of a NAT).
-      if (!p.candidates.some((x) => x.addr === addr)) p.prflx.add(addr);
+      if (!p.candidates.some((x) => x.addr === addr) && p.prflx.size < 8) p.prflx.add(addr);
       if (p.direct?.addr !== addr && Date.now() - (p.lastPingTo.get(addr) ?? 0) > 200) ping(p, addr);
       return;
     }
@@ -352,10 +288,7 @@ export function createPathManager(o: PathManagerOptions) {
       p.local.send(msg);
       return;
     }
-    if (isStun(msg)) {
-      const r = parseBindingResponse(msg);
-      if (r) stunWaiting.get(r.id)?.({ address: r.address, port: r.port });
-    }
+    if (isStun(msg)) discovery.onStun(msg);
     // Anything else from an address no pair uses is dropped.
   };
 
