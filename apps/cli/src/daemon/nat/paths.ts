@@ -65,6 +65,8 @@ interface PeerPath {
   concluded: boolean;
   lastKeepalive: number;
   nextRetry: number;
+  /** addresses the peer's checks came from, whose WireGuard packets are accepted */
+  verified: Set<string>;
   /** the last WireGuard handshake initiation sent through the relay */
   lastInit: { packet: Buffer; at: number; resent: number } | undefined;
   /** txid → where the ping went and when */
@@ -168,6 +170,11 @@ export function createPathManager(o: PathManagerOptions) {
     }
     const fresh = p.theirKey !== msg.key;
     p.theirKey = msg.key;
+    if (fresh) {
+      // A restarted peer: addresses proven by its old key no longer count.
+      for (const a of p.verified) if (byAddr.get(a) === p && p.direct?.addr !== a) byAddr.delete(a);
+      p.verified.clear();
+    }
     p.candidates = Array.isArray(msg.candidates) ? msg.candidates.slice(0, 16) : [];
     p.peerNat = msg.nat;
     p.home = msg.relay;
@@ -214,7 +221,7 @@ export function createPathManager(o: PathManagerOptions) {
 
   const useDirect = (p: PeerPath, addr: string, type: CandidateType, rtt: number) => {
     const { host, port } = splitAddr(addr);
-    if (p.direct) byAddr.delete(p.direct.addr);
+    if (p.direct && !p.verified.has(p.direct.addr)) byAddr.delete(p.direct.addr);
     p.direct = { addr, host, port, type, lastPong: Date.now() };
     byAddr.set(addr, p);
     const was = p.mode;
@@ -248,6 +255,13 @@ export function createPathManager(o: PathManagerOptions) {
     const p = byDevice.get(c.device);
     if (!p) return;
     const addr = `${rinfo.address}:${rinfo.port}`;
+    // A check with our key proves the address is the peer's: WireGuard packets from it
+    // are taken at once, even before this side has picked a direct path itself (the
+    // other side may switch first).
+    if (!byAddr.has(addr) && p.verified.size < 8) {
+      p.verified.add(addr);
+      byAddr.set(addr, p);
+    }
     if (c.kind === PING) {
       if (p.theirKey) {
         sendExt(
@@ -340,6 +354,7 @@ export function createPathManager(o: PathManagerOptions) {
       peers.delete(k);
       byDevice.delete(p.info.deviceId);
       if (p.direct) byAddr.delete(p.direct.addr);
+      for (const a of p.verified) if (byAddr.get(a) === p) byAddr.delete(a);
       p.local.close();
     }
     for (const info of list) {
@@ -369,6 +384,7 @@ export function createPathManager(o: PathManagerOptions) {
         checking: false,
         concluded: false,
         lastInit: undefined,
+        verified: new Set(),
         lastKeepalive: 0,
         nextRetry: now + RETRY_MS * (0.5 + Math.random()),
         pings: new Map(),
