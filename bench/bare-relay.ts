@@ -1,9 +1,14 @@
 /**
- * The baseline for `npm run bench -- relay`: a plain `ws` relay with no
+ * The baselines for `npm run bench -- relay`: a plain `ws` relay with no
  * authentication and no checks. A client connects with ?id=<id> (and optionally
  * &device=<device>); every text frame is parsed, stamped with the sender and
  * re-serialised as {type, from, from_device, payload}, then sent to the socket of
  * "to". Nothing else: no validation, no rate limit, no heartbeat.
+ *
+ * BARE_CORK=1 makes it the fair floor: the best simple relay one would write, which
+ * corks each receiving socket until the end of the tick (process.nextTick), so the
+ * frames produced while handling one read leave in one write, exactly as warren's
+ * outbox does. Without it every relayed frame is its own write system call.
  *
  * Run as a child process: PORT (0 = any) and HOST from the environment; prints
  * `listening <port>` on stdout once it accepts connections.
@@ -24,6 +29,33 @@ const server = createServer((_req, res) => {
 });
 const wss = new WebSocketServer({ server, perMessageDeflate: false, clientTracking: false });
 const sockets = new Map<string, WebSocket>();
+const cork = process.env.BARE_CORK === "1";
+
+/** The TCP socket under a ws WebSocket (ws keeps it as _socket). */
+type Corkable = { cork(): void; uncork(): void };
+let corked: Corkable[] = [];
+const uncorkAll = () => {
+  const held = corked;
+  corked = [];
+  for (const socket of held) socket.uncork();
+};
+const held = new WeakSet<Corkable>();
+const send = (target: WebSocket, text: string) => {
+  if (cork) {
+    const socket = (target as unknown as { _socket: Corkable })._socket;
+    if (!held.has(socket)) {
+      socket.cork();
+      held.add(socket);
+      if (corked.length === 0)
+        process.nextTick(() => {
+          for (const s of corked) held.delete(s);
+          uncorkAll();
+        });
+      corked.push(socket);
+    }
+  }
+  target.send(text);
+};
 
 wss.on("connection", (ws, req) => {
   const url = new URL(req.url ?? "/", "http://localhost");
@@ -42,7 +74,8 @@ wss.on("connection", (ws, req) => {
     }
     const target = typeof frame.to === "string" ? sockets.get(frame.to) : undefined;
     if (!target) return;
-    target.send(
+    send(
+      target,
       JSON.stringify({ type: frame.type, from: me.id, from_device: me.device, payload: frame.payload }),
     );
   });

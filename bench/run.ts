@@ -1,28 +1,32 @@
 /**
  * `npm run bench -- <name> [options]`: the benchmarks in bench/.
  *
- *   relay [--quick] [--only=bare|warren] [--no-write]
+ *   relay [--quick] [--only=bare|corked|warren] [--no-write]
  *       warren's WebSocket relay against a bare `ws` relay (bench/README.md)
  *   cluster [--quick] [--no-write]
  *       two warren instances and Redis against one instance (bench/README.md)
+ *   dm [--quick] [--no-write]
+ *       direct messages stored and delivered, on SQLite and PostgreSQL (bench/README.md)
  *   nat [--quick] [--no-write]
  *       the NAT lab (root): join to first ping, failover, relay to direct, iperf3 direct
  *       vs a hand-made WireGuard tunnel vs relayed, server CPU per relayed GB, latency
  */
 import { runCluster } from "./cluster/main.js";
+import { runDm } from "./dm/main.js";
 import { runNat } from "./nat/main.js";
 import { runRelay } from "./relay/main.js";
 
 const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
   relay: runRelay,
   cluster: runCluster,
+  dm: runDm,
   nat: runNat,
 };
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
 
 benchmarks:
-  relay [--quick] [--only=bare|warren] [--no-write]
+  relay [--quick] [--only=bare|corked|warren] [--no-write]
       warren's WebSocket relay against a bare ws relay: throughput, CPU per message,
       latency at 20k msg/s, CPU per connection, memory per idle connection, heartbeat cost.
       --quick      smaller counts and shorter windows (about a minute)
@@ -34,6 +38,10 @@ benchmarks:
       CPU per message (both instances and Redis), latency at 2k msg/s.
       --quick      fewer pairs and shorter windows (about a minute)
       --no-write   print the table, write nothing to bench/results/
+  dm [--quick] [--no-write]
+      direct messages: dm.send stored before its acknowledgement and delivered to an
+      online device, on SQLite and PostgreSQL: messages/s, server CPU per message,
+      acknowledgement and delivery latency at a paced rate.
   nat [--quick] [--no-write]
       the NAT lab in network namespaces (root; wireguard-go, nftables, iperf3): join to
       first ping, failover, relay to direct, throughput direct vs a WireGuard tunnel set

@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- cluster`: warren's relay through two instances and Redis against one
- * instance, in the same run, both on PostgreSQL (issue 7). Method: bench/README.md.
+ * instance, in the same run, both on PostgreSQL. Method: bench/README.md.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";

@@ -52,7 +52,7 @@ export function open(spec: SocketSpec, mode: Mode, timeoutMs: number): Promise<W
     const onClose = (code: number) => done(new Error(`closed ${code} while opening`));
     ws.on("error", onError);
     ws.on("close", onClose);
-    if (mode === "bare") ws.once("open", () => done());
+    if (mode !== "warren") ws.once("open", () => done());
     else {
       ws.once("message", (data: RawData) => {
         const text = String(data);

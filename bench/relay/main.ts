@@ -49,17 +49,18 @@ async function run(cfg: Config, modes: Mode[]): Promise<Results> {
     log("throughput and latency");
     const servers: Partial<Record<Mode, ServerProcess>> = {};
     const specs: Partial<Record<Mode, PairSpec[]>> = {};
-    if (modes.includes("bare")) {
-      const s = await startBare();
+    for (const floor of ["bare", "corked"] as const) {
+      if (!modes.includes(floor)) continue;
+      const s = await startBare(floor);
       running.push(s);
-      servers.bare = s;
+      servers[floor] = s;
       const url = `ws://${HOST}:${s.port}/`;
       // The same frames on the wire as warren's: user ids and devices are UUIDs there
       // (a device id defaults to a UUIDv7), so they are here too.
       const ids = Array.from({ length: 2 * cfg.pairs }, (_, i) => pairUsers[i]?.id ?? randomUUID());
       const id = (i: number) => ids[i] as string;
       const client = (i: number) => `${url}?id=${id(i)}&device=${randomUUID()}`;
-      specs.bare = Array.from({ length: cfg.pairs }, (_, i) => ({
+      specs[floor] = Array.from({ length: cfg.pairs }, (_, i) => ({
         sender: { url: client(2 * i), localAddress: source(2 * i, cfg) },
         receiver: { url: client(2 * i + 1), localAddress: source(2 * i + 1, cfg) },
         to: id(2 * i + 1),
@@ -84,17 +85,18 @@ async function run(cfg: Config, modes: Mode[]): Promise<Results> {
     await benchPairs(servers, specs, cfg, results);
     for (const s of Object.values(servers)) await stop(s);
 
-    // Connections, memory and heartbeats: one fresh server at a time.
+    // Connections, memory and heartbeats: one fresh server at a time. Corking changes
+    // nothing for idle sockets, so the corked relay alone is the floor here.
     log("idle connections");
-    if (modes.includes("bare")) {
-      const s = await startBare();
+    if (modes.includes("corked")) {
+      const s = await startBare("corked");
       running.push(s);
       const url = `ws://${HOST}:${s.port}/`;
       const idleSpecs = Array.from({ length: cfg.idle }, (_, i) => ({
         url: `${url}?id=i${i}`,
         localAddress: source(i, cfg),
       }));
-      slot(results, "bare").idle = await runIdle("bare", s, idleSpecs, cfg, null);
+      slot(results, "corked").idle = await runIdle("corked", s, idleSpecs, cfg, null);
       await stop(s);
     }
     if (modes.includes("warren")) {
@@ -119,8 +121,8 @@ async function run(cfg: Config, modes: Mode[]): Promise<Results> {
 export async function runRelay(args: string[]): Promise<void> {
   const quick = args.includes("--quick");
   const only = args.find((a) => a.startsWith("--only="))?.slice("--only=".length);
-  if (only !== undefined && only !== "bare" && only !== "warren")
-    throw new Error("--only takes bare or warren");
+  if (only !== undefined && only !== "bare" && only !== "corked" && only !== "warren")
+    throw new Error("--only takes bare, corked or warren");
   const flags = new Set(["--quick", "--no-write", "--pin"]);
   const unknown = args.filter((a) => !flags.has(a) && !a.startsWith("--only="));
   if (unknown.length) throw new Error(`unknown option ${unknown.join(" ")}`);

@@ -1,6 +1,7 @@
 /** What the relay benchmark's orchestrator and its load processes say to each other over IPC. */
 
-export type Mode = "bare" | "warren";
+/** bare: ws, one write per frame; corked: ws, writes corked per tick (the fair floor); warren */
+export type Mode = "bare" | "corked" | "warren";
 
 /** One client socket to open. */
 export interface SocketSpec {

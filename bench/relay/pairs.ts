@@ -134,8 +134,9 @@ async function latencyRound(
   server: ServerProcess,
   loads: Load[],
   cfg: Config,
+  rate: number,
 ): Promise<LatencyRound> {
-  const perLoad = cfg.latencyRate / loads.length;
+  const perLoad = rate / loads.length;
   const pending = all(
     loads,
     () => ({
@@ -293,22 +294,26 @@ export async function benchPairs(
     );
     for (const mode of modes) slot(results, mode).throughput = summariseThroughput(tWindows[mode] ?? [], cfg);
 
-    log(
-      `  latency at ${cfg.latencyRate} msg/s: ${cfg.rounds} windows of ${cfg.latencyRoundMs / 1000} s per server`,
-    );
-    const lWindows = await interleave(
-      modes,
-      cfg,
-      cfg.latencyBudgetMs,
-      (mode) => latencyRound(mode, server(mode), loads, cfg),
-      (mode, r) => {
-        const s = sortedSamples(r.reports);
-        log(
-          `    ${mode.padEnd(6)} p50 ${fmt(percentile(s, 50), 3)} ms  p99 ${fmt(percentile(s, 99), 3)} ms  server ${fmt(r.server_cpu_s / r.seconds, 2)} else ${fmt(r.other_cores, 2)} cores  ${fmt((r.server_cpu_s / r.relayed) * 1e6, 1)} µs/msg  syscalls/msg r ${fmt(r.server_reads / r.relayed, 2)} w ${fmt(r.server_writes / r.relayed, 2)}`,
-        );
-      },
-    );
-    for (const mode of modes) slot(results, mode).latency = summariseLatency(lWindows[mode] ?? [], cfg);
+    // Latency at the high rate (batching starts to matter) and at a low one (it does not).
+    for (const [rate, key] of [
+      [cfg.latencyRate, "latency"],
+      [cfg.lowLatencyRate, "latency_low"],
+    ] as const) {
+      log(`  latency at ${rate} msg/s: ${cfg.rounds} windows of ${cfg.latencyRoundMs / 1000} s per server`);
+      const lWindows = await interleave(
+        modes,
+        cfg,
+        cfg.latencyBudgetMs,
+        (mode) => latencyRound(mode, server(mode), loads, cfg, rate),
+        (mode, r) => {
+          const s = sortedSamples(r.reports);
+          log(
+            `    ${mode.padEnd(6)} p50 ${fmt(percentile(s, 50), 3)} ms  p99 ${fmt(percentile(s, 99), 3)} ms  p99.9 ${fmt(percentile(s, 99.9), 3)} ms  server ${fmt(r.server_cpu_s / r.seconds, 2)} else ${fmt(r.other_cores, 2)} cores  ${fmt((r.server_cpu_s / r.relayed) * 1e6, 1)} µs/msg  syscalls/msg r ${fmt(r.server_reads / r.relayed, 2)} w ${fmt(r.server_writes / r.relayed, 2)}`,
+          );
+        },
+      );
+      for (const mode of modes) slot(results, mode)[key] = summariseLatency(lWindows[mode] ?? [], cfg);
+    }
   } finally {
     await Promise.all(loads.map((l) => l.close()));
   }

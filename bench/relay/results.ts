@@ -113,6 +113,8 @@ export interface IdleResult {
 export interface ServerResults {
   throughput?: ThroughputResult;
   latency?: LatencyResult;
+  /** the same at the low rate (`lowLatencyRate`) */
+  latency_low?: LatencyResult;
   idle?: IdleResult;
 }
 export type Results = Partial<Record<Mode, ServerResults>>;

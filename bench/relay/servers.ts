@@ -79,12 +79,12 @@ function stopper(child: ChildProcess): () => Promise<void> {
   };
 }
 
-/** bench/bare-relay.ts, run the same way as warren (node --import tsx). */
-export async function startBare(): Promise<ServerProcess> {
+/** bench/bare-relay.ts, run the same way as warren (node --import tsx); `corked`: BARE_CORK=1. */
+export async function startBare(mode: "bare" | "corked" = "bare"): Promise<ServerProcess> {
   const child = track(
     spawn(...nodeCommand("server", [...nodeArgs, "--import", "tsx", "bench/bare-relay.ts"]), {
       cwd: ROOT,
-      env: { ...process.env, PORT: "0", HOST, NODE_OPTIONS: "" },
+      env: { ...process.env, PORT: "0", HOST, NODE_OPTIONS: "", BARE_CORK: mode === "corked" ? "1" : "0" },
       stdio: ["ignore", "pipe", "inherit"],
     }),
   );
@@ -106,7 +106,7 @@ export async function startBare(): Promise<ServerProcess> {
   });
   child.stdout?.resume();
   if (child.pid === undefined) throw new Error("bare relay has no pid");
-  return { name: "bare", pid: child.pid, port, stop: stopper(child) };
+  return { name: mode, pid: child.pid, port, stop: stopper(child) };
 }
 
 /** One JWT secret per run, so tokens from the setup instance work on the later ones. */

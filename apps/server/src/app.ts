@@ -4,8 +4,9 @@ import type { Config } from "./config.js";
 import { AppError } from "./errors.js";
 import { loggerOptions } from "./observability/logger.js";
 import type { Metrics } from "./observability/metrics.js";
-import { registerAuthenticate } from "./plugins/authenticate.js";
+import { freshAuth, registerAuthenticate } from "./plugins/authenticate.js";
 import { registerErrorHandling } from "./plugins/errors.js";
+import { registerJsonInput } from "./plugins/json-input.js";
 import { registerOpenApi } from "./plugins/openapi.js";
 import { registerSecurity } from "./plugins/security.js";
 import { registerValidation } from "./plugins/validation.js";
@@ -14,6 +15,7 @@ import { auditRoutes } from "./routes/audit/index.js";
 import { challengeRoutes } from "./routes/auth/challenge.js";
 import { authRoutes } from "./routes/auth/index.js";
 import { keyRoutes } from "./routes/auth/keys.js";
+import { sessionRoutes } from "./routes/auth/sessions.js";
 import { totpRoutes } from "./routes/auth/totp.js";
 import { chatRoutes } from "./routes/chat/index.js";
 import { deviceRoutes } from "./routes/devices/index.js";
@@ -49,8 +51,11 @@ export interface App {
 /** Builds the HTTP application: plugins, then routes. Listening is the caller's job. */
 export async function buildApp({ config, services, https, metrics, stats }: AppOptions): Promise<App> {
   // Node checks headersTimeout/requestTimeout only this often (default 30 s), so a client
-  // stalling in its upgrade request would outlive HANDSHAKE_TIMEOUT by up to 30 s.
-  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, config.hub.handshakeTimeoutMs / 4));
+  // stalling in its headers or body (or its upgrade request) would outlive the timeout
+  // by up to 30 s: check at a quarter of the shortest.
+  const { headersMs, requestMs, idleMs } = config.httpTimeouts;
+  const shortest = Math.min(config.hub.handshakeTimeoutMs, headersMs, requestMs);
+  const connectionsCheckingInterval = Math.min(30_000, Math.max(250, shortest / 4));
   const fastify = Fastify({
     logger: loggerOptions(config),
     bodyLimit: config.bodyLimit,
@@ -59,9 +64,17 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
     // We answer 503 ourselves while closing, in our error shape.
     return503OnClosing: false,
     forceCloseConnections: "idle",
+    // Slow clients: the whole request (headers and body) must arrive within requestMs,
+    // and a socket silent for idleMs closes; Node answers 408 to a late request.
+    requestTimeout: requestMs,
+    connectionTimeout: idleMs,
+    keepAliveTimeout: 5000,
     http: { connectionsCheckingInterval },
     ...(https ? { https: { ...https, connectionsCheckingInterval } } : {}),
   }) as unknown as FastifyInstance;
+
+  // Headers must be complete within headersMs (Node wants it at most requestTimeout).
+  fastify.server.headersTimeout = Math.min(headersMs, requestMs);
 
   let closing = false;
   fastify.addHook("onRequest", async (_request, reply) => {
@@ -74,12 +87,14 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
   // JSON is the only body we take: anything else answers 415.
   fastify.removeContentTypeParser("text/plain");
   registerValidation(fastify);
+  registerJsonInput(fastify, config.maxJsonDepth);
   registerErrorHandling(fastify);
   await registerSecurity(fastify, { allowedOrigins: config.allowedOrigins, tls: Boolean(https) });
   await registerOpenApi(fastify);
 
   const requireAuth = registerAuthenticate(fastify, services.sessions);
-  const deps = { services, requireAuth };
+  const requireFresh = freshAuth(requireAuth, services.sessions);
+  const deps = { services, requireAuth, requireFresh };
   fastify.addHook("onResponse", async (request, reply) => {
     // The route pattern, not the URL: ids in paths must not explode the label set.
     const route = request.routeOptions.url ?? "unmatched";
@@ -92,6 +107,7 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
     async (v1) => {
       await v1.register(authRoutes, deps);
       await v1.register(challengeRoutes, deps);
+      await v1.register(sessionRoutes, deps);
       await v1.register(totpRoutes, deps);
       await v1.register(keyRoutes, deps);
       await v1.register(userRoutes, deps);

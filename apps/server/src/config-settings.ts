@@ -32,6 +32,21 @@ export const SETTINGS = [
   },
   { env: "DATABASE_POOL_SIZE", default: "10", doc: "PostgreSQL connections per server process." },
   {
+    env: "DB_STATEMENT_TIMEOUT",
+    default: "5s",
+    doc: "PostgreSQL: a statement running longer is cancelled and the request answers 503 `service_unavailable` with Retry-After.",
+  },
+  {
+    env: "DB_LOCK_TIMEOUT",
+    default: "2s",
+    doc: "How long a query waits for a lock another transaction holds (PostgreSQL `lock_timeout`; SQLite's busy timeout, capped at 1s since SQLite waits on the event loop) before the request answers 503.",
+  },
+  {
+    env: "DB_ACQUIRE_TIMEOUT",
+    default: "3s",
+    doc: "PostgreSQL: how long a request waits for a free pooled connection before it answers 503.",
+  },
+  {
     env: "REDIS_URL",
     default: "",
     doc: "`redis://host:6379` runs several instances as one (issue 7): the hub's events travel Redis pub/sub, and live room membership, presence, message rate limits and sign-in failure counters live in Redis. Unset: one process, in-memory bus.",
@@ -59,6 +74,11 @@ export const SETTINGS = [
   { env: "ACCESS_TOKEN_TTL", default: "15m", doc: "Lifetime of access tokens (JWT)." },
   { env: "REFRESH_TOKEN_TTL", default: "30d", doc: "Lifetime of refresh tokens and of an idle session." },
   { env: "CHALLENGE_TTL", default: "60s", doc: "Lifetime of a key sign-in challenge." },
+  {
+    env: "FRESH_AUTH_WINDOW",
+    default: "10m",
+    doc: "Adding or removing sign-in and message keys, TOTP changes and setting a password need a proof of identity (sign-in or POST /v1/auth/reauthenticate) at most this old.",
+  },
   { env: "TOTP_ISSUER", default: "warren", doc: "Issuer name shown in authenticator apps." },
   {
     env: "LOGIN_MAX_FAILURES",
@@ -89,6 +109,26 @@ export const SETTINGS = [
     doc: "Comma-separated browser origins allowed by CORS and for WebSocket upgrades (403 otherwise). Empty: no cross-origin REST calls; WebSocket upgrades from any origin.",
   },
   { env: "BODY_LIMIT", default: "1MiB", doc: "Largest request body accepted (413 above it)." },
+  {
+    env: "MAX_JSON_DEPTH",
+    default: "32",
+    doc: "Deepest nesting of arrays and objects accepted in a JSON body or WebSocket frame (400 `json_too_deep` above it).",
+  },
+  {
+    env: "HTTP_HEADERS_TIMEOUT",
+    default: "10s",
+    doc: "A request whose headers have not all arrived after this long is answered 408 and closed.",
+  },
+  {
+    env: "HTTP_REQUEST_TIMEOUT",
+    default: "30s",
+    doc: "A request whose body has not all arrived after this long is answered 408 and closed (slow or endless bodies).",
+  },
+  {
+    env: "HTTP_IDLE_TIMEOUT",
+    default: "60s",
+    doc: "An HTTP connection with no traffic this long is closed (keep-alive connections idle between requests close after 5s).",
+  },
   { env: "TLS_CERT", default: "", doc: "PEM certificate file; with TLS_KEY the server speaks HTTPS." },
   { env: "TLS_KEY", default: "", doc: "PEM private key file for TLS_CERT." },
   { env: "HTTP_REDIRECT_PORT", default: "", doc: "With TLS on, plain HTTP on this port redirects to HTTPS." },
@@ -127,6 +167,16 @@ export const SETTINGS = [
     env: "UPGRADE_RATE_LIMIT",
     default: "60",
     doc: "WebSocket upgrades per client address per minute (429 above it).",
+  },
+  {
+    env: "MAX_SOCKETS_PER_USER",
+    default: "20",
+    doc: "Open hub sockets one account may hold on one instance; one more is closed with 1008 and the reason.",
+  },
+  {
+    env: "MAX_PENDING_UPGRADES_PER_ADDRESS",
+    default: "20",
+    doc: "WebSocket upgrades from one client address still being checked (not yet authenticated) at once; more answer 429. Behind a proxy this counts the forwarded address only with TRUST_PROXY.",
   },
   { env: "MAX_CLIENTS_PER_ROOM", default: "50", doc: "Default and largest member count of a room." },
   {

@@ -42,6 +42,8 @@ export interface Config {
   dbPath: string;
   databaseUrl: string | undefined;
   databasePoolSize: number;
+  /** bounds on every query (PostgreSQL statement and lock timeouts, pool wait, SQLite busy wait) */
+  databaseTimeouts: DatabaseTimeouts;
   redisUrl: string | undefined;
   /** Redis key and channel prefix; instance name and liveness (issue 7) */
   redis: { keyPrefix: string; instanceId: string; instanceTtlMs: number };
@@ -49,6 +51,8 @@ export interface Config {
   accessTokenTtlMs: number;
   refreshTokenTtlMs: number;
   challengeTtlMs: number;
+  /** how recent a proof of identity must be to change credentials */
+  freshAuthMs: number;
   totpIssuer: string;
   loginMaxFailures: number;
   loginMaxFailuresPerIp: number;
@@ -60,6 +64,9 @@ export interface Config {
   trustProxy: boolean | number | string[];
   allowedOrigins: string[];
   bodyLimit: number;
+  maxJsonDepth: number;
+  /** Node's HTTP server timeouts: headers, whole request, idle socket */
+  httpTimeouts: { headersMs: number; requestMs: number; idleMs: number };
   tls: { cert: string; key: string } | undefined;
   httpRedirectPort: number | undefined;
   shutdownTimeoutMs: number;
@@ -82,6 +89,12 @@ export interface NatConfig {
   relayUrl: string | undefined;
 }
 
+export interface DatabaseTimeouts {
+  statementMs: number;
+  lockMs: number;
+  acquireMs: number;
+}
+
 /** Direct messages (issue 6). */
 export interface MessagesConfig {
   /** undelivered copies expire after this long */
@@ -98,6 +111,8 @@ export interface HubConfig {
   messageRate: number;
   messageBurst: number;
   upgradesPerMinute: number;
+  maxSocketsPerUser: number;
+  maxPendingUpgradesPerAddress: number;
   maxClientsPerRoom: number;
   roomGraceMs: number;
   roomKickBanMs: number;
@@ -190,6 +205,11 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     dbPath: path.resolve(read("DB_PATH", (v) => v, path.join(dataDir, "warren.db"))),
     databaseUrl: read("DATABASE_URL", parseUrl(["postgres:", "postgresql:"])),
     databasePoolSize: read("DATABASE_POOL_SIZE", parsePositiveInt, 10),
+    databaseTimeouts: {
+      statementMs: read("DB_STATEMENT_TIMEOUT", parseDuration, 5000),
+      lockMs: read("DB_LOCK_TIMEOUT", parseDuration, 2000),
+      acquireMs: read("DB_ACQUIRE_TIMEOUT", parseDuration, 3000),
+    },
     redisUrl: read("REDIS_URL", parseUrl(["redis:", "rediss:"])),
     redis: {
       keyPrefix: read("REDIS_KEY_PREFIX", parseKeyPrefix, "warren:"),
@@ -200,6 +220,7 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     accessTokenTtlMs: read("ACCESS_TOKEN_TTL", parseDuration, 15 * 60_000),
     refreshTokenTtlMs: read("REFRESH_TOKEN_TTL", parseDuration, 30 * 86_400_000),
     challengeTtlMs: read("CHALLENGE_TTL", parseDuration, 60_000),
+    freshAuthMs: read("FRESH_AUTH_WINDOW", parseDuration, 10 * 60_000),
     totpIssuer: read("TOTP_ISSUER", (v) => v.trim(), "warren"),
     loginMaxFailures: read("LOGIN_MAX_FAILURES", parsePositiveInt, 10),
     loginMaxFailuresPerIp: read("LOGIN_MAX_FAILURES_PER_IP", parsePositiveInt, 50),
@@ -210,6 +231,12 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     trustProxy: read("TRUST_PROXY", parseTrustProxy, false),
     allowedOrigins: read("ALLOWED_ORIGINS", parseList, []),
     bodyLimit: read("BODY_LIMIT", parseBytes, 1024 * 1024),
+    maxJsonDepth: read("MAX_JSON_DEPTH", parsePositiveInt, 32),
+    httpTimeouts: {
+      headersMs: read("HTTP_HEADERS_TIMEOUT", parseDuration, 10_000),
+      requestMs: read("HTTP_REQUEST_TIMEOUT", parseDuration, 30_000),
+      idleMs: read("HTTP_IDLE_TIMEOUT", parseDuration, 60_000),
+    },
     tls: tlsCert && tlsKey ? { cert: path.resolve(tlsCert), key: path.resolve(tlsKey) } : undefined,
     httpRedirectPort,
     shutdownTimeoutMs: read("SHUTDOWN_TIMEOUT", parseDuration, 10_000),
@@ -226,6 +253,8 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
       messageRate: read("MESSAGE_RATE_LIMIT", parsePositiveNumber, 20),
       messageBurst: read("MESSAGE_BURST_LIMIT", parsePositiveInt, 50),
       upgradesPerMinute: read("UPGRADE_RATE_LIMIT", parsePositiveInt, 60),
+      maxSocketsPerUser: read("MAX_SOCKETS_PER_USER", parsePositiveInt, 20),
+      maxPendingUpgradesPerAddress: read("MAX_PENDING_UPGRADES_PER_ADDRESS", parsePositiveInt, 20),
       maxClientsPerRoom: read("MAX_CLIENTS_PER_ROOM", parsePositiveInt, 50),
       roomGraceMs: read("ROOM_GRACE_PERIOD", parseDuration, 30_000),
       roomKickBanMs: read("ROOM_KICK_BAN", parseDuration, 10 * 60_000),

@@ -1,5 +1,5 @@
 /**
- * UTC calendar days as "YYYY-MM-DD" text: the unit of analytics (issue 6). Stored times
+ * UTC calendar days as "YYYY-MM-DD" text: the unit of analytics. Stored times
  * are UTC ISO 8601 text, so a time's day is its first ten characters.
  */
 

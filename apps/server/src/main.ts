@@ -43,7 +43,7 @@ export async function runServer(flags: RawSettings = {}): Promise<void> {
   const server = await startServer(config).catch(exitOnStartError);
   let stopping = false;
   const stop = (signal: string) => {
-    // A second signal means "now": skip the graceful part (seed 000).
+    // A second signal means "now": skip the graceful part (docs/operations.md "Stopping").
     if (stopping) process.exit(1);
     stopping = true;
     server.app.fastify.log.info({ signal }, "shutting down");

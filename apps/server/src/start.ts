@@ -39,10 +39,21 @@ function displayHost(host: string): string {
 export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
   // Before any side effect: a bad TLS file is a bad setting.
   const https = config.tls ? loadTls(config.tls) : undefined;
+  // Migrations may rightly run longer than a request may wait: they get a connection
+  // without the query bounds, closed before the serving pool opens.
+  if (config.dbPath !== ":memory:" || config.databaseUrl) {
+    const migrating = createDatabase({ databaseUrl: config.databaseUrl, dbPath: config.dbPath, poolSize: 1 });
+    try {
+      await migrate(migrating.db);
+    } finally {
+      await migrating.close();
+    }
+  }
   const database = createDatabase({
     databaseUrl: config.databaseUrl,
     dbPath: config.dbPath,
     poolSize: config.databasePoolSize,
+    timeouts: config.databaseTimeouts,
   });
   let redis: Redis | undefined;
   try {

@@ -13,7 +13,7 @@ import {
 } from "./helpers/server.js";
 
 /**
- * Who reads analytics (issue 6): server admins, named in ADMIN_USERS (by username or
+ * Who reads analytics: server admins, named in ADMIN_USERS (by username or
  * id) or the first account created on an empty server. Everyone else signed in: 403;
  * nobody signed in: 401. The hub's admin-only commands use the same definition.
  */

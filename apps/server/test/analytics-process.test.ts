@@ -6,7 +6,7 @@ import { dayOf } from "../src/days.js";
 import { logLines, removeTempDirs, startWarren, stopAll, tempDir } from "./helpers/process.js";
 
 /**
- * Analytics across a real `warren server` process's life (issue 6): the log names the
+ * Analytics across a real `warren server` process's life: the log names the
  * first account as a server admin; a killed server's open sessions are closed at the
  * next start, ended at its last heartbeat and flagged; a graceful stop writes the last
  * frame counts and closes every session. SQLite, read from the file itself.

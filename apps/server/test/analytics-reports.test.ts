@@ -6,7 +6,7 @@ import { clientPool, type HubUser, hubUser, sleep } from "./helpers/hub-client.j
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
 /**
- * Analytics over a real server and real sockets (issue 6): sessions recorded on connect
+ * Analytics over a real server and real sockets: sessions recorded on connect
  * and close, frames counted per type and day, DAU/WAU/MAU and the per-day reports, and
  * the date ranges they take. Each block starts its own server, so counts are exact.
  */

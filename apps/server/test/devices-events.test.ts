@@ -9,7 +9,7 @@ const wgKey = () => Buffer.from(x25519.getPublicKey(x25519.utils.randomSecretKey
 
 /**
  * A device in two networks of two communities: renaming it, rotating its key and
- * deleting it reach live sockets of the other members of both (issue 4).
+ * deleting it reach live sockets of the other members of both.
  */
 describe.each(backends())("devices: what members of its networks hear ($name)", (backend) => {
   let t: TestServer;

@@ -6,7 +6,7 @@ import { ed25519Pair, x25519Public } from "./helpers/keys.js";
 import type { Api } from "./helpers/server.js";
 
 /**
- * People, devices and envelopes for the direct-message suites (issue 6), made through
+ * People, devices and envelopes for the direct-message suites, made through
  * the HTTP API. Signatures are real Ed25519 (node:crypto) over the contract's canonical
  * bytes, computed here independently of the server; "ciphertext" is random bytes: the
  * server must treat it as opaque (real HPKE is the SDK's, tested there).

@@ -11,7 +11,7 @@ const WAIT = 10_000;
 const START = 60_000;
 
 /**
- * Direct messages through real `warren server` processes (issue 6): a message the
+ * Direct messages through real `warren server` processes: a message the
  * server acknowledged survives the process being killed at once (acknowledged means
  * committed, DESIGN.md principle 3), and no log line at the most verbose level holds a
  * sealed copy, on the way in, out, or refused.

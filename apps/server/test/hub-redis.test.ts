@@ -7,7 +7,7 @@ import { connectHub, type HubClient } from "./helpers/hub-client.js";
 import { apiFor, configFor, register } from "./helpers/server.js";
 
 /**
- * Two instances in one process over one PostgreSQL database and one Redis (issue 7):
+ * Two instances in one process over one PostgreSQL database and one Redis:
  * what a client on one reaches on the other. The multi-process suite (test/cluster)
  * covers faults; this one is the quick check of each path.
  */

@@ -6,7 +6,7 @@ import { apiFor, register, startTestServer, type TestServer } from "./helpers/se
 import { sleep, socketPool, until, type WsClient } from "./helpers/ws.js";
 
 /**
- * Graceful shutdown of the hub (seed 000): every client hears server_shutdown and is
+ * Graceful shutdown of the hub: every client hears server_shutdown and is
  * closed with 1001, new upgrades are refused with 503, a client that does not answer
  * cannot hold the exit past SHUTDOWN_TIMEOUT, and a second signal exits at once.
  * In-process (RunningServer.close) and as a real `warren server` process.

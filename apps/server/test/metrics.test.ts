@@ -7,11 +7,11 @@ import { sqliteBackend } from "./helpers/backends.js";
 import { register, startTestServer, type TestServer } from "./helpers/server.js";
 
 /**
- * GET /metrics (Prometheus text, seed 002's signaling_* names) and GET /stats (seed
- * 000's counters, behind STATS_TOKEN), after real REST and WebSocket traffic. The
- * output is checked with `promtool check metrics` (Debian package prometheus). CI sets
- * WARREN_TEST_PROMTOOL, which makes that check mandatory; elsewhere it runs when
- * promtool is on PATH and is left out, with a printed reason, when it is not.
+ * GET /metrics (Prometheus text, with the signaling_* names kept for existing
+ * dashboards) and GET /stats (JSON counters, behind STATS_TOKEN), after real REST and
+ * WebSocket traffic. The output is checked with `promtool check metrics` (Debian package
+ * prometheus). CI sets WARREN_TEST_PROMTOOL, which makes that check mandatory; elsewhere
+ * it runs when promtool is on PATH and is left out, with a printed reason, when it is not.
  */
 
 const STATS_TOKEN = "stats-token-for-the-metrics-suite";
@@ -154,7 +154,7 @@ describe("GET /metrics and GET /stats", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
   });
 
-  it("has seed 002's signaling metrics with the traffic counted", () => {
+  it("has the signaling_* metrics with the traffic counted", () => {
     expect(typeOf(text, "signaling_active_connections")).toBe("gauge");
     expect(typeOf(text, "signaling_messages_received_total")).toBe("counter");
     expect(typeOf(text, "signaling_messages_sent_total")).toBe("counter");

@@ -8,7 +8,7 @@ import { apiFor } from "./helpers/server.js";
 import { networkFixtures } from "./networks-fixtures.js";
 
 /**
- * Address allocation across processes (issue 4): two real `warren server` processes on
+ * Address allocation across processes: two real `warren server` processes on
  * one PostgreSQL database. Only the row lock in the database can keep them from handing
  * out one address twice, so this is the test that proves it is taken.
  */

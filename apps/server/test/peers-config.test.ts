@@ -3,7 +3,7 @@ import { backends } from "./helpers/backends.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { networkFixtures, RANDOM_ID } from "./networks-fixtures.js";
 
-/** GET /v1/networks/:id/peers and GET /v1/peers/:id/config (issue 4). */
+/** GET /v1/networks/:id/peers and GET /v1/peers/:id/config. */
 describe.each(backends())("peers: list and WireGuard config ($name)", (backend) => {
   let t: TestServer;
   let f: ReturnType<typeof networkFixtures>;

@@ -4,7 +4,7 @@ import { clientPool, sleep } from "./helpers/hub-client.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { networkFixtures, RANDOM_ID } from "./networks-fixtures.js";
 
-/** Endpoints, online status over the hub, and removing peers, seen on live sockets (issue 4). */
+/** Endpoints, online status over the hub, and removing peers, seen on live sockets. */
 describe.each(backends())("peers: endpoint, online status, removal ($name)", (backend) => {
   let t: TestServer;
   let f: ReturnType<typeof networkFixtures>;

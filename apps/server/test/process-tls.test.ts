@@ -14,7 +14,7 @@ import {
   tempDir,
 } from "./helpers/process.js";
 
-/** `warren server` with TLS_CERT/TLS_KEY, and its plain-HTTP redirect (seed 001). */
+/** `warren server` with TLS_CERT/TLS_KEY, and its plain-HTTP redirect. */
 
 let certDir: string;
 let cert: string;

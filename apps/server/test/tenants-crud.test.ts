@@ -167,7 +167,7 @@ describe.each(backends())("communities: create, list, discover, change, delete, 
     const joined = await k.join(c.id, bob);
     expect(joined.status).toBe(200);
     expect(joined.body).toMatchObject({ id: c.id, role: "member", member_count: 2 });
-    // seed 004's path does the same
+    // POST …/members, the older path kept for compatibility, does the same
     const again = await k.api("POST", `/v1/tenants/${c.id}/members`, { token: bob.token, body: {} });
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("already_member");

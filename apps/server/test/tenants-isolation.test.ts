@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from "./helpers/server.js";
 import { tenantKit } from "./helpers/tenants.js";
 
 /**
- * Tenant isolation (issue 4): the owner of community A, the most any caller of A can
+ * Tenant isolation: the owner of community A, the most any caller of A can
  * be, uses community B's ids on every community route and gets the 404 a random id
  * gets: same status, same body.
  */

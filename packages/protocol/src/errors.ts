@@ -13,8 +13,11 @@ export const ERRORS = {
   unknown_command: { status: 404, message: "No such command" },
   payload_too_large: { status: 413, message: "The body is larger than the server accepts" },
   unsupported_media_type: { status: 415, message: "Send the body as application/json" },
+  upgrade_required: { status: 426, message: "This server speaks WebSocket version 13 (RFC 6455)" },
   unsigned_message: { status: 400, message: "The message has no signature" },
   unverified_signature: { status: 400, message: "The signing key is not a key of the sender" },
+  json_too_deep: { status: 400, message: "The JSON nests arrays and objects deeper than the server accepts" },
+  invalid_text: { status: 400, message: "Text may not contain the NUL character (U+0000)" },
   // authentication
   unauthorized: { status: 401, message: "Sign in first: send an access token" },
   invalid_token: { status: 401, message: "The access token is not valid" },
@@ -32,6 +35,10 @@ export const ERRORS = {
   banned: { status: 403, message: "You are banned here for now" },
   invalid_invite: { status: 404, message: "The invite code is unknown, expired, used up or revoked" },
   peer_unavailable: { status: 404, message: "That peer is not available" },
+  reauthentication_required: {
+    status: 403,
+    message: "Prove it is you first: POST /v1/auth/reauthenticate with your password or a key signature",
+  },
   // conflicts
   username_taken: { status: 409, message: "That username is taken" },
   email_taken: { status: 409, message: "That email address is already registered" },
@@ -61,6 +68,7 @@ export const ERRORS = {
   },
   // limits and availability
   rate_limited: { status: 429, message: "Too many attempts; try again later" },
+  too_many_connections: { status: 429, message: "Too many open connections; close one first" },
   internal_error: { status: 500, message: "Something went wrong on the server" },
   service_unavailable: { status: 503, message: "The service is temporarily unavailable" },
 } as const satisfies Record<string, { status: number; message: string }>;

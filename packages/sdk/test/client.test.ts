@@ -37,6 +37,32 @@ describe("sdk client against a real server", () => {
     expect(client.tokens).toBeUndefined();
   });
 
+  it("proves identity again, lists and ends sessions, and changes the password", async () => {
+    const keys = generateEd25519();
+    const username = uniqueName("sdkses");
+    const client = createClient({ baseUrl: t.url });
+    await client.auth.register({ username, password: "correct horse battery", public_key: keys.publicKey });
+    const other = createClient({ baseUrl: t.url });
+    await other.auth.login({ username, password: "correct horse battery" });
+    const proof = await client.auth.reauthenticate("correct horse battery");
+    expect(Date.parse(proof.fresh_until)).toBeGreaterThan(Date.parse(proof.proved_at));
+    expect((await client.auth.reauthenticateWithKey({ username }, keys.secretKey)).proved_at).toBeTruthy();
+    const sessions = await client.auth.sessions();
+    expect(sessions).toHaveLength(2);
+    expect(sessions.filter((s) => s.current)).toHaveLength(1);
+    const theirs = sessions.find((s) => !s.current);
+    await client.auth.revokeSession(theirs?.id as string);
+    const refused = await other.auth.me().catch((e: unknown) => e);
+    expect((refused as WarrenError).code).toBe("invalid_token");
+    const changed = await client.auth.changePassword({
+      current_password: "correct horse battery",
+      new_password: "another horse battery",
+    });
+    expect(changed.revoked_sessions).toBe(0);
+    expect((await client.auth.revokeOtherSessions()).revoked_sessions).toBe(0);
+    await createClient({ baseUrl: t.url }).auth.login({ username, password: "another horse battery" });
+  });
+
   it("throws WarrenError with the server's code", async () => {
     const client = createClient({ baseUrl: t.url });
     const err = await client.auth

@@ -5,7 +5,7 @@ import { type Client, WarrenError } from "../src/index.js";
 import { deviceOf, friends, nothingWithin, record, take, until } from "./direct-fixtures.js";
 
 /**
- * client.direct against a real server (issue 6): every message is sealed by the SDK,
+ * client.direct against a real server: every message is sealed by the SDK,
  * stored and forwarded by the server as ciphertext, and opened and checked by the SDK.
  */
 describe("sdk direct messages", () => {
@@ -153,6 +153,24 @@ describe("sdk direct messages", () => {
     expect(changes).toHaveLength(2);
     expect(changes[1]?.added.map((k) => k.device)).toEqual(["b1", "b1"]);
     expect(changes[1]?.removed.map((k) => k.device)).toEqual(["b1", "b1"]);
+    expect(await a.direct.send(bob.user.id, "x").catch((e: WarrenError) => e.code)).toBe("untrusted_keys");
+  });
+
+  it("hears of a contact's new device from the server at once (keys_changed), before sending anything", async () => {
+    const [alice, bob] = await friends(t.url, 2);
+    const a = track(alice.client);
+    const b1 = track(bob.client);
+    await deviceOf(a, "a");
+    await deviceOf(b1, "b1");
+    // Alice has seen (and so trusts) Bob's keys.
+    expect((await a.direct.keys(bob.user.id)).trusted).toBe(true);
+    const changes = record(a, "key_change");
+
+    const b2 = track(await bob.another());
+    await deviceOf(b2, "b2");
+    await until(() => changes.length > 0, 5000, "key_change from keys_changed");
+    expect(changes[0]).toMatchObject({ user: bob.user.id, needsTrust: true });
+    expect(changes[0]?.added.map((k) => k.device)).toContain("b2");
     expect(await a.direct.send(bob.user.id, "x").catch((e: WarrenError) => e.code)).toBe("untrusted_keys");
   });
 

@@ -10,7 +10,7 @@ import type { Client } from "../src/index.js";
 import { deviceOf, friends, take } from "./direct-fixtures.js";
 
 /**
- * Issue 6, "the server never holds plaintext": messages carrying a marker go through
+ * The server never holds plaintext: messages carrying a marker go through
  * the SDK to a real `warren server` process, then the marker is looked for in every
  * byte the server keeps: the SQLite file with its -wal and -shm (everything under
  * DATA_DIR, while running and after a clean stop), a pg_dump of the PostgreSQL

@@ -27,7 +27,7 @@ export interface PublishOptions {
    * Signaling: worth nothing later. When the bus is down, such an event is not kept for
    * later, and the publish rejects with BusUnavailableError unless a local socket got it.
    * Other events (chat, direct messages, kicks, membership) are kept while the bus is
-   * down and published when it is back (issue 7: nothing acknowledged is lost).
+   * down and published when it is back, so nothing acknowledged is lost.
    */
   ephemeral?: boolean;
 }

@@ -3,7 +3,7 @@ import type { BusEvent, BusHandler } from "./bus.js";
 /**
  * Topic → handlers, for both buses. A topic almost always has one handler (the hub's),
  * held as is; a Set only once a second one comes. With two topics per idle socket
- * (its user and its device), a Set each would cost ~300 bytes per connection (issue 3).
+ * (its user and its device), a Set each would cost ~300 bytes per connection.
  */
 export function createHandlerTable() {
   const byTopic = new Map<string, BusHandler | Set<BusHandler>>();

@@ -7,7 +7,7 @@ import { type Bus, type BusEvent, BusUnavailableError } from "./bus.js";
 import { createRedisBus } from "./redis-bus.js";
 
 /**
- * Two buses on one private redis-server behave as two instances (issue 7). The server
+ * Two buses on one private redis-server behave as two instances. The server
  * is this suite's own, so stopping it for the outage cases disturbs nobody else.
  */
 const enabled = Boolean(process.env.WARREN_TEST_REDIS);

@@ -49,7 +49,7 @@ const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 const CHUNK = 1000;
 
 /**
- * Redis pub/sub between instances (issue 7). One channel per topic; an instance
+ * Redis pub/sub between instances. One channel per topic; an instance
  * subscribes to a channel while one of its sockets needs the topic. Local handlers get
  * an event at once, in process, whether Redis is up or not, so an instance keeps
  * serving its own clients through an outage; Redis carries it to the others.

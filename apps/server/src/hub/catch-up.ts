@@ -16,7 +16,7 @@ export interface CatchUpDeps {
 const CHAT_LIMIT = 1000;
 
 /**
- * After a Redis outage (issue 7), from the database: chat messages posted since it began
+ * After a Redis outage, from the database: chat messages posted since it began
  * (a few seconds more, for clocks and races) to the sockets on each community and network
  * topic, and each device's pending direct messages. Events published by other instances
  * meanwhile never reached this one; the database has what was acknowledged. Copies a

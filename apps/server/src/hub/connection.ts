@@ -17,6 +17,11 @@ export interface Identity {
   userId: string;
   username: string;
   device: string;
+  /**
+   * the client named the device (?device=); false for an id the server made up, which
+   * nothing stored can name yet (no message keys, no registered device)
+   */
+  namedDevice: boolean;
   /** the sign-in session (sid) behind the access token */
   session: string;
   signinKey: string | null;
@@ -25,7 +30,7 @@ export interface Identity {
 
 /**
  * One socket on this instance. Kept small and flat: the hub holds tens of thousands of
- * these, and memory per idle connection is a target (issue 3).
+ * these, and memory per idle connection bounds how many one instance can hold.
  */
 export class Connection {
   /** heartbeats missed in a row */
@@ -67,7 +72,7 @@ export type HubSocket = WebSocket & { conn: Connection | undefined };
 /**
  * ws's socket class for one hub: its events go straight to the hub instead of through
  * listeners added to every socket. An EventEmitter's listener table is a dictionary of
- * about 256 bytes, and the hub holds tens of thousands of idle sockets (issue 3). Any
+ * about 256 bytes, and the hub holds tens of thousands of idle sockets. Any
  * listener added anyway still hears every event but "message" and "pong".
  */
 export function hubSocketClass(on: SocketEvents): typeof WebSocket {

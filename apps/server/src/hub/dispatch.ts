@@ -2,6 +2,7 @@ import { CLOSE, ClientFrames, type ClientFrameType, ERRORS } from "@warren/proto
 import { Compile, type Validator } from "typebox/compile";
 import { type RawData, WebSocket } from "ws";
 import { AppError } from "../errors.js";
+import { JSON_REFUSAL_MESSAGES, refuseJson } from "../json-guard.js";
 import { isPromise, type Maybe } from "../maybe.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { RateBuckets, TakeResult } from "../state/rate-buckets.js";
@@ -13,6 +14,9 @@ import type { Outbox } from "./outbox.js";
 const VALIDATORS = new Map<string, Validator>(
   Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema) as unknown as Validator]),
 );
+
+/** A store that does not answer (lock wait, Redis away) is worth asking again this soon. */
+const RETRY_AFTER_MS = 2000;
 
 /** Which store is away, in words a client can act on. */
 function unavailableMessage(err: unknown): string {
@@ -40,6 +44,8 @@ export interface DispatchOptions {
   metrics: Metrics;
   /** MESSAGE_RATE_LIMIT: ten times this, kept up for ten seconds, closes the socket */
   messageRate: number;
+  /** MAX_JSON_DEPTH: deeper frames answer json_too_deep */
+  maxJsonDepth: number;
   log: { warn(obj: object, msg: string): void };
   onValid(conn: Connection): void;
   /** a valid frame of `type` is about to be handled (stats, analytics counts) */
@@ -85,7 +91,9 @@ export function createDispatch(o: DispatchOptions) {
       return;
     }
     if (isUnavailable(err)) {
-      o.outbox.error(conn, re, "service_unavailable", unavailableMessage(err));
+      o.outbox.error(conn, re, "service_unavailable", unavailableMessage(err), {
+        retry_after_ms: RETRY_AFTER_MS,
+      });
       return;
     }
     o.log.warn({ err, type }, "frame handler failed");
@@ -129,6 +137,11 @@ export function createDispatch(o: DispatchOptions) {
     if (conn.abuse) abusive(conn);
     if (!parsed) {
       o.outbox.error(conn, undefined, "invalid_json", "The frame is not valid JSON");
+      return;
+    }
+    const refused = refuseJson(frame, o.maxJsonDepth);
+    if (refused) {
+      o.outbox.error(conn, re, refused, JSON_REFUSAL_MESSAGES[refused](o.maxJsonDepth));
       return;
     }
     if (frame === null || typeof frame !== "object" || Array.isArray(frame)) {

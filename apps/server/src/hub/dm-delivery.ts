@@ -4,7 +4,7 @@ import type { Connection } from "./connection.js";
 import type { Outbox } from "./outbox.js";
 
 /**
- * Store-and-forward of direct messages (issue 6): a socket whose device has pending
+ * Store-and-forward of direct messages: a socket whose device has pending
  * copies gets them oldest first, DM_FLUSH_PAGE at a time; the next page follows once
  * the client acknowledged the whole page (dm.ack or dm.read), or when it asks (dm.fetch).
  * Copies that arrive live meanwhile may come twice; clients keep them by message id.

@@ -17,7 +17,7 @@ export interface HeartbeatOptions {
  * scale). A round pings the sockets in slices of SLICE with a turn of the event loop
  * between them: 15,000 sockets at once held the loop for about 0.4 s, and every frame
  * waiting behind it. Pongs coming back during a round are read together, many per
- * wake-up, which keeps a round cheap (issue 3: heartbeats for 15k idle sockets under 3%
+ * wake-up, which keeps a round cheap (the aim: heartbeats for 15k idle sockets under 3%
  * of a core). Any frame or pong from a socket resets its count (conn.missed).
  */
 export function startHeartbeat(o: HeartbeatOptions): () => void {

@@ -70,6 +70,8 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     }),
   });
   const connections = new Set<Connection>();
+  /** open sockets per account on this instance, for MAX_SOCKETS_PER_USER */
+  const socketsPerUser = new Map<string, number>();
   const pending = new Set<Connection>();
   const graceTimers = new Map<string, NodeJS.Timeout>();
   const stats: HubStats = { connections_total: 0, connections_active: 0, messages_processed: 0 };
@@ -137,6 +139,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     outbox,
     metrics,
     messageRate: hub.messageRate,
+    maxJsonDepth: config.maxJsonDepth,
     log,
     onValid(conn) {
       conn.valid = true;
@@ -207,6 +210,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     const conn = new Connection(uuidv7(), identity, ws, Date.now());
     ws.conn = conn;
     connections.add(conn);
+    socketsPerUser.set(identity.userId, (socketsPerUser.get(identity.userId) ?? 0) + 1);
     pending.add(conn);
     stats.connections_total += 1;
     stats.connections_active += 1;
@@ -235,12 +239,16 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       if (!connections.has(conn)) return;
       outbox.frame(conn, welcomeOf(conn) as unknown as { type: string });
       // Store-and-forward: the device's first page of pending direct messages, before
-      // anything it sent meanwhile is answered (issue 6).
-      await dmDelivery.start(conn).catch((err) => log.warn({ err }, "direct message delivery failed"));
-      if (!connections.has(conn)) return;
+      // anything it sent meanwhile is answered. A device id the server made up has no
+      // message keys (nothing could name it before), so nothing waits for it.
+      if (identity.namedDevice) {
+        await dmDelivery.start(conn).catch((err) => log.warn({ err }, "direct message delivery failed"));
+        if (!connections.has(conn)) return;
+      }
       drain(conn);
       await services.presence.connected(identity.userId, identity.device);
-      await services.scopes.connected(identity.userId, identity.device);
+      // Only a device the client named can be a registered device with peers.
+      if (identity.namedDevice) await services.scopes.connected(identity.userId, identity.device);
     })().catch((err) => log.warn({ err }, "connection setup failed"));
   };
 
@@ -259,6 +267,9 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
 
   const closed = async (conn: Connection) => {
     if (!connections.delete(conn)) return;
+    const left = (socketsPerUser.get(conn.identity.userId) ?? 1) - 1;
+    if (left > 0) socketsPerUser.set(conn.identity.userId, left);
+    else socketsPerUser.delete(conn.identity.userId);
     pending.delete(conn);
     stats.connections_active -= 1;
     metrics.activeConnections.dec();
@@ -269,7 +280,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     const { userId, device } = conn.identity;
     services.analytics.sessionClosed(conn.id, userId, device, conn.openedAt, closedAt);
     try {
-      await services.scopes.disconnected(userId, device);
+      if (conn.identity.namedDevice) await services.scopes.disconnected(userId, device);
       const offline = await services.presence.disconnected(userId, device);
       if (offline) startGrace(userId);
     } catch (err) {
@@ -283,6 +294,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
     upgradesPerMinute: hub.upgradesPerMinute,
+    maxPendingPerAddress: hub.maxPendingUpgradesPerAddress,
     adminUsers: config.adminUsers,
     metrics,
   });
@@ -295,6 +307,12 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       refuse(socket, "not_found", `No WebSocket endpoint at ${path}; use /v1/ws`);
       return;
     }
+    // RFC 6455 §4.4: a version we do not speak is answered 426 naming the one we do.
+    if (req.headers["sec-websocket-version"] !== "13") {
+      metrics.upgradeRejected("bad_version");
+      refuse(socket, "upgrade_required", undefined, { "sec-websocket-version": "13" });
+      return;
+    }
     if (closing) {
       metrics.upgradeRejected("shutting_down");
       refuse(socket, "service_unavailable", "The server is shutting down");
@@ -303,7 +321,19 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     void check(req, socket).then(
       (identity) => {
         if (!identity || socket.destroyed) return;
-        wss.handleUpgrade(req, socket, head, (ws) => opened(ws as HubSocket, identity));
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          // One account cannot hold this instance's sockets: one over the cap is told
+          // why (a close reason a browser can read) and closed.
+          if ((socketsPerUser.get(identity.userId) ?? 0) >= hub.maxSocketsPerUser) {
+            metrics.closed("too_many_connections");
+            ws.close(
+              CLOSE.too_many_connections,
+              `too many open sockets for this account (limit ${hub.maxSocketsPerUser})`,
+            );
+            return;
+          }
+          opened(ws as HubSocket, identity);
+        });
       },
       () => refuse(socket, "service_unavailable"),
     );
@@ -362,10 +392,10 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
         server.headersTimeout || hub.handshakeTimeoutMs,
         hub.handshakeTimeoutMs,
       );
-      // Node wants headersTimeout below a non-zero requestTimeout; 0 (Fastify's default)
-      // means no whole-request limit, and stays so.
-      if (server.requestTimeout > 0) {
-        server.requestTimeout = Math.max(server.requestTimeout, hub.handshakeTimeoutMs + 1000);
+      // Node wants headersTimeout at most a non-zero requestTimeout (HTTP_REQUEST_TIMEOUT,
+      // which bounds slow bodies and is not lengthened here); 0 means no such limit.
+      if (server.requestTimeout > 0 && server.requestTimeout < server.headersTimeout) {
+        server.requestTimeout = server.headersTimeout;
       }
       server.on("upgrade", onUpgrade);
     },

@@ -17,7 +17,7 @@ export interface LivenessOptions {
 }
 
 /**
- * The instance's part in a cluster (issue 7): it beats, so the others know it lives; it
+ * The instance's part in a cluster: it beats, so the others know it lives; it
  * reaps instances that stopped beating, telling their users' contacts and networks that
  * they went offline; and when Redis comes back it rewrites its share of the shared
  * state (Redis may have restarted empty) and catches its sockets up.

@@ -5,11 +5,11 @@ import type { Connection } from "./connection.js";
 /**
  * Which of this instance's sockets are on which topic. The instance subscribes to a
  * topic on the bus when its first local socket joins it and unsubscribes when the last
- * leaves (issue 7: no instance receives every message).
+ * leaves, so no instance has to receive every message.
  */
 export function createLocalSockets(bus: Bus, handler: BusHandler) {
   // One socket per topic is the common case (a user's topic, a device's topic): held as
-  // is, a Set only once a second socket comes (memory per idle connection, issue 3).
+  // is, a Set only once a second socket comes (memory per idle connection).
   const byTopic = new Map<string, Connection | Set<Connection>>();
 
   const add = (topic: string, conn: Connection): void => {

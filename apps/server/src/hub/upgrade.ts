@@ -14,17 +14,23 @@ export const SUBPROTOCOL = "warren.v1";
 const DEVICE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface UpgradeOptions {
-  services: Pick<Services, "sessions" | "repos" | "redis">;
+  services: Pick<Services, "sessions" | "redis">;
   /** REDIS_KEY_PREFIX, for the shared upgrade limiter */
   keyPrefix: string;
   allowedOrigins: string[];
   trustProxy: boolean | number | string[];
   upgradesPerMinute: number;
+  /** upgrades from one address still being checked at once */
+  maxPendingPerAddress: number;
   adminUsers: string[];
   metrics: Metrics;
 }
 
-/** The access token: Authorization header, then `bearer.<token>` subprotocol (browsers), then ?token= (seeds). */
+/**
+ * The access token: Authorization header, then the `bearer.<token>` subprotocol (browsers),
+ * then ?token= (kept for compatibility with older clients; URLs end up in proxy logs, so it
+ * comes last).
+ */
 export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
   const auth = req.headers.authorization;
   if (auth) return /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] ?? "";
@@ -65,7 +71,7 @@ export function createUpgradeCheck(o: UpgradeOptions) {
     points: o.upgradesPerMinute,
     duration: 60,
   };
-  // With Redis the limit holds across instances (issue 7: no sticky sessions, so one
+  // With Redis the limit holds across instances (there are no sticky sessions, so one
   // address's upgrades land anywhere); if Redis is away, each process counts alone.
   const limiter = o.services.redis
     ? new RateLimiterRedis({
@@ -84,8 +90,34 @@ export function createUpgradeCheck(o: UpgradeOptions) {
           : proxyAddr.compile(o.trustProxy);
   const allowed = new Set(o.allowedOrigins);
   const admins = adminSet(o.adminUsers);
+  /** upgrades per address between the request and the end of the token check */
+  const pending = new Map<string, number>();
 
   return async function check(req: IncomingMessage, socket: Duplex): Promise<Identity | undefined> {
+    const address = proxyAddr(req, trust);
+    const inFlight = pending.get(address) ?? 0;
+    if (inFlight >= o.maxPendingPerAddress) {
+      o.metrics.upgradeRejected("too_many_pending");
+      refuse(socket, "too_many_connections", "Too many connections from this address are still signing in", {
+        "retry-after": "1",
+      });
+      return undefined;
+    }
+    pending.set(address, inFlight + 1);
+    try {
+      return await checkOne(req, socket, address);
+    } finally {
+      const left = (pending.get(address) ?? 1) - 1;
+      if (left > 0) pending.set(address, left);
+      else pending.delete(address);
+    }
+  };
+
+  async function checkOne(
+    req: IncomingMessage,
+    socket: Duplex,
+    address: string,
+  ): Promise<Identity | undefined> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const origin = req.headers.origin;
     if (origin && allowed.size > 0 && !allowed.has(origin) && !allowed.has("*")) {
@@ -93,7 +125,6 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       refuse(socket, "forbidden", "This origin may not open a WebSocket here");
       return undefined;
     }
-    const address = proxyAddr(req, trust);
     try {
       await limiter.consume(address);
     } catch {
@@ -109,9 +140,9 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       refuse(socket, "unauthorized");
       return undefined;
     }
-    let principal: Awaited<ReturnType<UpgradeOptions["services"]["sessions"]["authenticate"]>>;
+    let who: Awaited<ReturnType<UpgradeOptions["services"]["sessions"]["identify"]>>;
     try {
-      principal = await o.services.sessions.authenticate(token);
+      who = await o.services.sessions.identify(token);
     } catch (err) {
       o.metrics.upgradeRejected("unauthorized");
       if (err instanceof AppError) refuse(socket, err.code, err.message);
@@ -124,19 +155,15 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       refuse(socket, "invalid_request", "device must be 1-64 of [A-Za-z0-9_.:-]");
       return undefined;
     }
-    const user = await o.services.repos.users.byId(principal.userId);
-    if (!user) {
-      refuse(socket, "invalid_token", "The account of this token no longer exists");
-      return undefined;
-    }
-    const key = principal.signinKeyId ? await o.services.repos.keys.byId(principal.signinKeyId) : undefined;
+    const { principal, user, signinKey } = who;
     return {
       userId: user.id,
       username: user.username,
       device: device ?? uuidv7(),
+      namedDevice: device !== undefined,
       session: principal.sessionId,
-      signinKey: key?.public_key ?? null,
+      signinKey,
       isAdmin: isServerAdmin(user, admins),
     };
-  };
+  }
 }

@@ -30,7 +30,7 @@ export function loggerOptions(
         "*.token",
         "*.secret",
         "*.signature",
-        // Direct messages (issue 6): sealed copies never reach a log line, not even sealed.
+        // Direct messages: sealed copies never reach a log line, not even sealed.
         "*.copies",
         "*.copy",
         "*.ciphertext",

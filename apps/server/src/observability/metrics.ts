@@ -1,13 +1,14 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 /**
- * Prometheus metrics (GET /metrics). The signaling_* names are seed 002's.
+ * Prometheus metrics (GET /metrics). The signaling_* names are kept for compatibility
+ * with existing dashboards and alerts (docs/operations.md "Metrics").
  */
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   // prom-client names these three gauges *_total, which Prometheus reserves for counters:
-  // `promtool check metrics` rejects them (issue 3). The per-type gauges without the
+  // `promtool check metrics` rejects them. The per-type gauges without the
   // suffix (nodejs_active_handles, …) carry the same numbers.
   for (const name of [
     "nodejs_active_handles_total",
@@ -118,10 +119,18 @@ export function createMetrics() {
         | "binary"
         | "too_big"
         | "shutdown"
-        | "session_ended",
+        | "session_ended"
+        | "too_many_connections",
     ) => closes.labels(reason).inc(),
     upgradeRejected: (
-      reason: "unauthorized" | "forbidden_origin" | "rate_limited" | "shutting_down" | "bad_request",
+      reason:
+        | "unauthorized"
+        | "forbidden_origin"
+        | "rate_limited"
+        | "shutting_down"
+        | "bad_request"
+        | "too_many_pending"
+        | "bad_version",
     ) => upgradesRejected.labels(reason).inc(),
   };
 }

@@ -27,6 +27,19 @@ export function registerAuthenticate(app: FastifyInstance, sessions: Sessions) {
   };
 }
 
+type PreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/**
+ * requireAuth, and a proof of identity within FRESH_AUTH_WINDOW on the session: for
+ * routes that add, replace or remove credentials (reauthentication_required otherwise).
+ */
+export function freshAuth(requireAuth: PreHandler, sessions: Sessions): PreHandler {
+  return async function requireFresh(request, reply) {
+    await requireAuth(request, reply);
+    sessions.requireFresh(principalOf(request));
+  };
+}
+
 /** The principal of an authenticated route (requireAuth ran first). */
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new AppError("unauthorized");

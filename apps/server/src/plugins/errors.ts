@@ -4,6 +4,9 @@ import type { FastifyError, FastifyInstance } from "fastify";
 import { AppError } from "../errors.js";
 import { isUnavailable } from "../storage/errors.js";
 
+/** Retry-After of a 503 for a store that does not answer (lock wait, disk full, restart). */
+export const RETRY_AFTER_SECONDS = 2;
+
 /** Fastify's own error codes, mapped onto ours. */
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: "payload_too_large",
@@ -59,6 +62,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (isUnavailable(error)) {
       request.log.warn({ err: error }, "database unavailable");
+      // A held lock, a full disk, a restarting database: worth trying again shortly.
+      reply.header("retry-after", String(RETRY_AFTER_SECONDS));
       return reply.code(503).send(body("service_unavailable", ERRORS.service_unavailable.message));
     }
     if (typeof error.statusCode === "number" && error.statusCode >= 400 && error.statusCode < 500) {

@@ -24,7 +24,7 @@ export function mayInRoom(role: RoomRole, action: RoomAction): boolean {
 /**
  * Signaling, presence and direct contact between two users: allowed for the same user
  * (another of their devices) or users who share a scope: a room, a community or a
- * network (issue 4). A fact left out was not looked up and counts as false.
+ * network. A fact left out was not looked up and counts as false.
  */
 export function mayContact(facts: {
   sameUser: boolean;
@@ -35,7 +35,7 @@ export function mayContact(facts: {
   return facts.sameUser || facts.shareRoom || facts.shareCommunity === true || facts.shareNetwork === true;
 }
 
-/** Roles in a community (seed 004), lowest first. "none": not a member. */
+/** Roles in a community, lowest first. "none": not a member. */
 export const COMMUNITY_ROLES = ["member", "moderator", "admin", "owner"] as const;
 export type CommunityRole = (typeof COMMUNITY_ROLES)[number];
 
@@ -157,7 +157,7 @@ export function mayRemovePeer(role: CommunityRole | "none", ownsDevice: boolean)
 }
 
 /**
- * Server admins (seed 001, issue 6): users named in ADMIN_USERS, by username (any case)
+ * Server admins: users named in ADMIN_USERS, by username (any case)
  * or id, and the first account created on an empty server (users.is_admin). The one
  * definition for admin-only hub commands and admin-only REST routes. `adminUsers` holds
  * the ADMIN_USERS entries lower-cased (see adminSet).

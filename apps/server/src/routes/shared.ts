@@ -7,6 +7,8 @@ import type { Services } from "../services/index.js";
 export interface RouteDeps {
   services: Services;
   requireAuth: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** requireAuth plus a recent proof of identity: for credential changes */
+  requireFresh: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
 export function typed(app: FastifyInstance) {
@@ -21,7 +23,7 @@ export function errors(...statuses: number[]): Record<number, typeof ErrorRespon
 }
 
 export function contextOf(request: FastifyRequest): RequestContext {
-  return { ip: request.ip };
+  return { ip: request.ip, userAgent: request.headers["user-agent"] };
 }
 
 export const bearer = [{ bearer: [] }];

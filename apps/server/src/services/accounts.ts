@@ -15,6 +15,7 @@ import type { UserRow } from "../storage/repositories/users.js";
 import type { Schema } from "../storage/schema.js";
 import type { Audit } from "./audit.js";
 import { nowIso, type RequestContext } from "./context.js";
+import type { KeyChangeNotifier } from "./key-changes.js";
 import { hashPassword } from "./passwords.js";
 import { validatePublicKey } from "./public-keys.js";
 
@@ -33,7 +34,7 @@ export function toKey(row: KeyRow): PublicKeyRecord {
   };
 }
 
-/** What the audit log keeps of a key: its kind, and its device for a device's key (issue 6). */
+/** What the audit log keeps of a key: its kind, and its device for a device's key. */
 const keyDetails = (key: KeyRow) =>
   key.device === null ? { kind: key.kind } : { kind: key.kind, device: key.device };
 
@@ -56,7 +57,12 @@ function firstAdminTaken(err: unknown): boolean {
 }
 
 /** Accounts, their profiles and their public keys. */
-export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: Audit) {
+export function createAccounts(
+  db: Kysely<Schema>,
+  repos: Repositories,
+  audit: Audit,
+  keysChanged: KeyChangeNotifier,
+) {
   const mustFind = async (id: string): Promise<UserRow> => {
     const row = await repos.users.byId(id);
     if (!row) throw new AppError("not_found", "No such user");
@@ -66,7 +72,8 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
   return {
     /**
      * Creates an account with a password, an Ed25519 key, or both. `admin`: it is the
-     * first account on an empty server, so a server admin (issue 6).
+     * first account on an empty server, so a server admin: a new server has one before
+     * ADMIN_USERS names anyone.
      */
     async register(body: RegisterBody, ctx: RequestContext): Promise<{ user: User; admin: boolean }> {
       if (!body.password && !body.public_key) {
@@ -166,6 +173,7 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
         throw conflictOf(err) ?? err;
       }
       await audit.record("key.add", { actorId: userId, target: row.id, details: keyDetails(row) }, ctx);
+      await keysChanged(row, "added");
       return toKey(row);
     },
 
@@ -190,6 +198,7 @@ export function createAccounts(db: Kysely<Schema>, repos: Repositories, audit: A
         if (!(await r.keys.delete(userId, keyId))) throw new AppError("not_found", "No such key");
       });
       await audit.record("key.delete", { actorId: userId, target: keyId, details: keyDetails(key) }, ctx);
+      await keysChanged(key, "removed");
     },
   };
 }

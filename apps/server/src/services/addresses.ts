@@ -68,7 +68,7 @@ const taken = (address: string, by: "peer" | "reserved") =>
   new AppError("address_taken", `${address} is ${by === "peer" ? "held by another device" : "reserved"}`);
 
 /**
- * Address management (issue 4): a device joining a network gets an address, admins
+ * Address management: a device joining a network gets an address, admins
  * pin, move and reserve addresses. No duplicates ever: every write runs in a
  * transaction that first takes the network's row lock on PostgreSQL (so allocations
  * in one network queue across server processes; SQLite runs write transactions one at
@@ -135,7 +135,8 @@ export function createAddresses({ db, dialect, repos, bus, audit, state }: Netwo
             if (await addresses.hasPeer(networkId, body.device_id)) {
               throw new AppError("already_member", "This device is already in this network");
             }
-            // One device, several networks: their ranges must not overlap on it (issue 4).
+            // One device, several networks: their ranges must not overlap on it, or its routes
+            // would be ambiguous.
             const clash = (await addresses.networksOfDevice(body.device_id)).find((n) => {
               const r = parseCidr(n.cidr);
               return r.ok && overlaps(cidr, r.cidr);

@@ -30,7 +30,7 @@ function sorted(counts: Map<string, number>): Record<string, number> {
 const add = (into: Map<string, number>, key: string, n: number) => into.set(key, (into.get(key) ?? 0) + n);
 
 /**
- * The analytics server admins read (GET /v1/analytics/…, issue 6). Anyone else signed
+ * The analytics server admins read (GET /v1/analytics/…). Anyone else signed
  * in gets 403: that analytics exist is no secret, what they say is.
  */
 export function createAnalyticsReports({ repos, analytics, adminUsers }: AnalyticsReportsDeps) {

@@ -29,7 +29,7 @@ const SILENT_INTERVALS = 3;
 type SessionEvent = { kind: "open" | "close"; row: AnalyticsSessionRow };
 
 /**
- * What the server records for analytics (issue 6, seed 001): hub connections (who,
+ * What the server records for analytics: hub connections (who,
  * which device, when, how long; no address, no user agent), the users active each UTC
  * day, and client frames per day and type.
  *

@@ -19,7 +19,7 @@ const canonical = (time: string | undefined) =>
   time === undefined ? undefined : new Date(time).toISOString();
 
 /**
- * A community's audit log for its admins and owner (issue 4, policy read_audit).
+ * A community's audit log for its admins and owner (policy read_audit).
  * Non-members get 404 like for a community that does not exist; members below admin 403.
  */
 export function createAuditLog(repo: AuditRepository, memberships: MembershipsRepository) {

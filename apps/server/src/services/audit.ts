@@ -10,16 +10,20 @@ export type AuditAction =
   | "signin.failure"
   | "session.refresh_reused"
   | "session.logout"
+  | "session.reauthenticate"
+  | "session.revoke"
+  | "session.revoke_others"
+  | "account.password_change"
   | "totp.setup"
   | "totp.enable"
   | "totp.disable"
   | "totp.recovery_used"
   | "key.add"
   | "key.delete"
-  // direct messages (issue 6)
+  // direct messages
   | "user.block"
   | "user.unblock"
-  // communities and networks (issue 4): tenant.create, member.kick, network.create, …
+  // communities and networks: tenant.create, member.kick, network.create, …
   | `tenant.${string}`
   | `member.${string}`
   | `invite.${string}`

@@ -5,7 +5,7 @@ import type { Audit } from "./audit.js";
 import { nowIso, type RequestContext } from "./context.js";
 
 /**
- * Blocking (issue 6): a blocked user, and the blocker too, get peer_unavailable when
+ * Blocking: a blocked user, and the blocker too, get peer_unavailable when
  * they try to write to the other, exactly like a stranger. Nobody is told of a block.
  */
 export function createBlocks(repos: Repositories, audit: Audit) {

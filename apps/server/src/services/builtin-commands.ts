@@ -2,7 +2,10 @@ import { PROTOCOL_VERSION } from "@warren/protocol";
 import type { Commands } from "./commands.js";
 import type { Presence } from "./presence.js";
 
-/** seed 001's built-in commands: ping, echo, server_info, user_count, list_commands. */
+/**
+ * Built-in commands: ping, echo, server_info, user_count, list_commands. The names are
+ * kept for compatibility with existing clients of the command protocol.
+ */
 export function registerBuiltinCommands(commands: Commands, deps: { presence: Presence; startedAt: number }) {
   commands.register("ping", () => "pong", { description: "Answers pong" });
   commands.register("echo", (params) => params ?? null, { description: "Answers with its params" });

@@ -14,7 +14,10 @@ import type { UsersRepository } from "../storage/repositories/users.js";
 import type { Audit } from "./audit.js";
 import { nowIso, type RequestContext } from "./context.js";
 
-/** What a message's author shows as once their account is gone (seed 004, GDPR). */
+/**
+ * What a message's author shows as once their account is gone: erasure takes the name,
+ * the conversation stays.
+ */
 export const DELETED_USER = "deleted user";
 
 export function toChatMessage(row: ChatRowWithAuthor): ChatMessage {
@@ -49,7 +52,7 @@ const topicOf = (c: Channel) =>
   c.networkId === null ? topics.tenant(c.tenantId) : topics.network(c.networkId);
 
 /**
- * Community and network chat (issue 4). A message is committed before the 201 answer
+ * Community and network chat. A message is committed before the 201 answer
  * and only then published, so anything a client was told about is stored
  * (DESIGN.md principle 3). Who may read and post is membership, asked of the policy;
  * a channel the caller is not in answers 404 like one that does not exist.
@@ -79,7 +82,7 @@ export function createChat(repo: ChatRepository, users: UsersRepository, bus: Bu
   return {
     /**
      * The chat_message frames a topic (tenant:<id> or network:<id>) had since `sinceMs`,
-     * oldest first, at most `limit`: what sockets missed while Redis was away (issue 7).
+     * oldest first, at most `limit`: what sockets missed while Redis was away.
      */
     async missed(topic: string, sinceMs: number, limit: number): Promise<string[]> {
       const [kind, id = ""] = topic.split(":");

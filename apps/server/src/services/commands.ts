@@ -16,7 +16,7 @@ export interface CommandOptions {
 }
 
 /**
- * Server commands (seed 001): {"type":"command","name","params"}. Operators who embed
+ * Server commands: {"type":"command","name","params"}. Operators who embed
  * the server add their own with `commands.register(name, handler, options)`.
  */
 export function createCommands() {

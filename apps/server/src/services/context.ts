@@ -2,6 +2,8 @@
 export interface RequestContext {
   /** the client address; services record it only where configuration allows */
   ip: string | undefined;
+  /** the User-Agent header, kept on a session so its owner can tell sessions apart */
+  userAgent?: string | undefined;
 }
 
 /** The moment "now", as stored: UTC ISO 8601 with milliseconds. */

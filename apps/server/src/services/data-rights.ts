@@ -22,9 +22,10 @@ function parseDetails(text: string | null): unknown {
 }
 
 /**
- * Data rights (seed 004 "GDPR compliance", issue 4): a copy of everything the server
- * holds about you, and erasure of your account. Chat messages outlive the account as
- * "deleted user" (issue 4); audit events outlive it too, as the community's record.
+ * Data rights (GDPR access and erasure; docs/security.md "Data rights"): a copy of
+ * everything the server holds about you, and erasure of your account. Chat messages
+ * outlive the account as "deleted user", so the others' conversations stay whole; audit
+ * events outlive it too, as the community's record.
  * The username is released with the account row: it names nobody any more.
  */
 export function createDataRights(deps: {

@@ -56,7 +56,7 @@ const keyTaken = (cause: unknown) =>
   );
 
 /**
- * A user's devices (issue 4): each holds a WireGuard public key made on the device;
+ * A user's devices: each holds a WireGuard public key made on the device;
  * the server never takes the private key (DESIGN.md principle 1). Changes a network's
  * members must know (rename, new key, removal) go out as peer events to each network
  * the device is in.

@@ -62,7 +62,7 @@ const accepted = (m: MessageRow): DirectMessageAccepted => ({
 const deviceKey = (k: KeyRow): DeviceKey => ({ id: k.id, device: k.device ?? "", public_key: k.public_key });
 
 /**
- * End-to-end encrypted direct messages (issue 6): the server checks who may write to
+ * End-to-end encrypted direct messages: the server checks who may write to
  * whom and the signature over the sealed copies, stores the copies, and forwards them
  * to the devices holding their keys. It never sees plaintext. A message is committed
  * before it is acknowledged or delivered (DESIGN.md principle 3).
@@ -90,7 +90,7 @@ export function createDirectMessages({ db, repos, bus, state, scopes, config }: 
   const mayWrite = async (sender: string, recipient: string): Promise<boolean> => {
     if (sender === recipient) return mayContact({ sameUser: true, shareRoom: false });
     if (await repos.blocks.eitherWay(sender, recipient)) return false;
-    // Redis away (issue 7): the database's community and network facts still decide;
+    // Redis away: the database's community and network facts still decide;
     // only a pair that shares nothing but a room has to wait for it.
     const shareRoom = await Promise.resolve(state.rooms.shareRoom(sender, recipient)).catch(
       (err: unknown) => err as Error,

@@ -19,6 +19,7 @@ import { createDataRights } from "./data-rights.js";
 import { createDevices } from "./devices.js";
 import { createDirectMessages } from "./direct-messages.js";
 import { createInvites } from "./invites.js";
+import { createKeyChangeNotifier } from "./key-changes.js";
 import { createNetworkMembers } from "./network-members.js";
 import { createNetworks } from "./networks.js";
 import { createPeerPaths } from "./peer-paths.js";
@@ -50,6 +51,7 @@ export function createServices({ database, config, signingSecret, bus, state, re
   const signer = createTokenSigner(signingSecret, config.accessTokenTtlMs);
   const sessions = createSessions(repos.sessions, signer, audit, {
     refreshTtlMs: config.refreshTokenTtlMs,
+    freshAuthMs: config.freshAuthMs,
     // A revoked session's sockets close on every instance.
     onRevoked: (userId, sessionId) =>
       bus.publish(topics.user(userId), { kind: "session.ended", session: sessionId }),
@@ -62,7 +64,8 @@ export function createServices({ database, config, signingSecret, bus, state, re
     keyPrefix: config.redis.keyPrefix,
   });
   const totp = createTotp(repos.users, repos.recoveryCodes, audit, guard, { issuer: config.totpIssuer });
-  const accounts = createAccounts(database.db, repos, audit);
+  const scopes = createScopes(repos.memberships, state);
+  const accounts = createAccounts(database.db, repos, audit, createKeyChangeNotifier(scopes, bus));
   const signIn = createSignIn(repos, sessions, totp, guard, audit, { challengeTtlMs: config.challengeTtlMs });
   const roomPasswordGuard = createBruteForceGuard({
     perAccount: config.hub.roomPasswordMaxFailures,
@@ -74,7 +77,6 @@ export function createServices({ database, config, signingSecret, bus, state, re
   });
   const rooms = createRooms(repos, state, bus, roomPasswordGuard, config.hub);
   const presence = createPresence(state, bus);
-  const scopes = createScopes(repos.memberships, state);
   const commands = createCommands();
   registerBuiltinCommands(commands, { presence, startedAt: Date.now() });
   // Wrong community passwords count per user and community, like room passwords.

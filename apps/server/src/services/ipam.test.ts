@@ -46,7 +46,13 @@ describe("ipam", () => {
     expect(parseCidr("100.64.0.0/10").ok).toBe(true);
     expect(parseCidr("192.168.1.4/30").ok).toBe(true);
     expect(parseCidr("10.1.0.5/24")).toMatchObject({ ok: true, cidr: { text: "10.1.0.0/24" } });
-    expect(parseCidr(" 172.31.255.255/16 ")).toMatchObject({ ok: true, cidr: { text: "172.31.0.0/16" } });
+    expect(parseCidr("172.31.255.255/16")).toMatchObject({ ok: true, cidr: { text: "172.31.0.0/16" } });
+  });
+
+  it("refuses a range with surrounding whitespace instead of trimming it", () => {
+    for (const text of [" 172.31.0.0/16", "172.31.0.0/16 ", "172.31.0.0/16\n", "\t10.0.0.0/24"]) {
+      expect(parseCidr(text).ok, JSON.stringify(text)).toBe(false);
+    }
   });
 
   it("refuses every malformed, out-of-bounds or public range with a message naming the problem", () => {

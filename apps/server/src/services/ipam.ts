@@ -1,5 +1,5 @@
 /**
- * IPv4 address arithmetic for networks (issue 4, "Address management"): pure functions,
+ * IPv4 address arithmetic for networks (docs/communities.md "Addresses"): pure functions,
  * no I/O. Addresses travel as dotted text and are stored and compared as integers
  * (0 .. 2^32-1), which is what peers.address_num holds.
  */
@@ -61,11 +61,12 @@ export function lastOf(cidr: Cidr): number {
 }
 
 /**
- * Parses and validates a network range. Host bits set ("10.1.0.5/24") are cleared
+ * Parses and validates a network range, exactly as written: surrounding whitespace is
+ * refused, not trimmed, so what is stored is what was sent. Host bits set ("10.1.0.5/24") are cleared
  * rather than refused: the intent is unambiguous and the answer shows the normalised form.
  */
 export function parseCidr(text: string): CidrResult {
-  const match = /^([0-9.]+)\/([0-9]{1,2})$/.exec(text.trim());
+  const match = /^([0-9.]+)\/([0-9]{1,2})$/.exec(text);
   if (!match) {
     return { ok: false, message: `cidr must look like 10.1.0.0/24 (IPv4 address/prefix); got "${text}"` };
   }
@@ -106,7 +107,7 @@ export function overlaps(a: Cidr, b: Cidr): boolean {
 
 /**
  * The addresses a peer may get: every host except the network address, the broadcast
- * address and the first host, which is kept for the network itself (issue 4).
+ * address and the first host, which is kept for the network itself.
  */
 export function hostRange(cidr: Cidr): { first: number; last: number; gateway: number } {
   return { gateway: cidr.base + 1, first: cidr.base + 2, last: lastOf(cidr) - 1 };

@@ -1,6 +1,9 @@
 import { createHash } from "node:crypto";
 
-/** The domain separation tag of direct-message signatures and HPKE info (issue 6). */
+/**
+ * The domain separation tag of direct-message signatures and HPKE info (docs/protocol.md
+ * "Direct messages").
+ */
 export const DM_CONTEXT = "warren-dm-v1";
 
 export interface SealedCopy {

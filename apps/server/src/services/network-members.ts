@@ -38,7 +38,7 @@ function banEnd(body: BanFields): string | null {
 
 /**
  * Who is in a network: joining under each join policy, requests and their approval,
- * kicks, bans and leaving (issue 4). Removal deletes the membership and the user's
+ * kicks, bans and leaving. Removal deletes the membership and the user's
  * peers in one transaction; only after it commits are members told.
  */
 export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {

@@ -117,7 +117,7 @@ function assertNoOverlap(cidr: Cidr, others: { id: string; name: string; cidr: s
   }
 }
 
-/** Networks themselves: list, create, read, change, delete (seed 004, issue 4). */
+/** Networks themselves: list, create, read, change, delete. */
 export function createNetworks({ db, dialect, repos, bus, audit }: NetworkDeps) {
   const load = createNetworkAccess(repos);
   const tenantAccess = createTenantAccess(repos);
@@ -148,7 +148,8 @@ export function createNetworks({ db, dialect, repos, bus, audit }: NetworkDeps) 
         description: body.description ?? "",
         cidr: cidr.text,
         visibility: body.visibility ?? "private",
-        // seed 004's default: a network takes members by invite
+        // By default a network takes members by invite only: nobody gets onto a LAN
+        // without being invited.
         join_policy: body.join_policy ?? "invite",
         required_role: body.required_role ?? "member",
         allocation: body.allocation ?? "sequential",

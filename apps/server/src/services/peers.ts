@@ -36,7 +36,7 @@ const peerNotFound = () => new AppError("not_found", "No such peer");
 /**
  * Peers (devices in networks): listing with online status, removal, the endpoint a
  * device reports, its WireGuard config, and online/offline as its hub sockets come and
- * go (issue 4). Adding a peer and moving its address is address management's
+ * go. Adding a peer and moving its address is address management's
  * (services/addresses.ts).
  */
 export function createPeers({ repos, bus, audit, state }: PeerDeps) {
@@ -209,7 +209,7 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
       });
     },
 
-    /** A dead instance's sockets were reaped and the device has none left (issue 7). */
+    /** A dead instance's sockets were reaped and the device has none left. */
     wentOffline(userId: string, device: string): Promise<void> {
       if (!isUuid(device)) return Promise.resolve();
       return serial(device, async () => {

@@ -5,8 +5,9 @@ import { mayContact } from "../policy/policy.js";
 import type { SharedState } from "../state/index.js";
 
 /**
- * Presence (seed 002): online/offline goes only to users who share a room, and queries
- * answer only about them. Nothing about addresses is kept or shown.
+ * Presence: online/offline goes only to users who share a room, and queries
+ * answer only about them. Nothing about addresses is kept or shown
+ * (docs/security.md "Presence privacy").
  */
 export function createPresence(state: SharedState, bus: Bus) {
   /** Everyone who shares at least one room with the user, once each. */
@@ -41,7 +42,7 @@ export function createPresence(state: SharedState, bus: Bus) {
       if (offline) await announce(userId, "offline");
       return offline;
     },
-    /** A dead instance's sockets were reaped and the user has none left (issue 7). */
+    /** A dead instance's sockets were reaped and the user has none left. */
     wentOffline: (userId: string) => announce(userId, "offline"),
     isOnline: (userId: string) => state.presence.isOnline(userId),
     onlineCount: () => state.presence.onlineCount(),

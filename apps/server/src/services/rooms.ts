@@ -34,7 +34,7 @@ export function toRoomInfo(row: RoomRow): RoomInfo {
 }
 
 /**
- * Rooms (seed 000): the decisions. Metadata is stored; live membership is shared state;
+ * Rooms: the decisions. Metadata is stored; live membership is shared state;
  * every change is told to the room's topic on the bus, and the hub on each instance
  * moves its sockets in and out of room topics when it hears room.subscribe/unsubscribe.
  */
@@ -232,7 +232,7 @@ export function createRooms(
       return { rooms: rows.map(toRoomInfo) };
     },
 
-    /** seed 001's broadcast, scoped to a room: every other socket in the room. */
+    /** The `broadcast` frame, scoped to a room: every other socket in the room. */
     async broadcast(
       actor: Actor,
       from: { connection: string; device: string },

@@ -15,13 +15,17 @@ export function createScopes(memberships: MembershipsRepository, state: SharedSt
   return {
     /** Every topic a new socket of this user joins besides its user and device topics. */
     async topicsOf(userId: string): Promise<string[]> {
-      const [rooms, tenants, networks] = await Promise.all([
-        // Redis away: the socket still gets its communities and networks (issue 7).
+      const [rooms, scopes] = await Promise.all([
+        // Redis away: the socket still gets its communities and networks (they come from
+        // the database).
         Promise.resolve(state.rooms.roomsOf(userId)).catch(() => [] as string[]),
-        memberships.tenantIdsOf(userId),
-        memberships.networkIdsOf(userId),
+        memberships.scopeIdsOf(userId),
       ]);
-      return [...rooms.map(topics.room), ...tenants.map(topics.tenant), ...networks.map(topics.network)];
+      return [
+        ...rooms.map(topics.room),
+        ...scopes.tenants.map(topics.tenant),
+        ...scopes.networks.map(topics.network),
+      ];
     },
     /** Community and network facts for mayContact (the room fact is the hub's, from memory). */
     async shared(a: string, b: string): Promise<{ shareCommunity: boolean; shareNetwork: boolean }> {

@@ -113,7 +113,7 @@ const passwordNeeded = () =>
     details: { field: "password" },
   });
 
-/** Communities themselves: create, list, discover, read, change, delete (seed 004). */
+/** Communities themselves: create, list, discover, read, change, delete. */
 export function createTenants({ db, repos, bus, audit }: TenantDeps) {
   const load = createTenantAccess(repos);
   const events = createCommunityEvents(bus);

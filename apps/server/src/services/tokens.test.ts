@@ -72,6 +72,11 @@ describe("access tokens", () => {
     ["exp as text", handmade({ alg: "HS256" }, claims({ exp: String(now() + 60) }))],
     ["not valid yet", handmade({ alg: "HS256" }, claims({ nbf: now() + 30 }))],
     ["iat as text", handmade({ alg: "HS256" }, claims({ iat: "yesterday" }))],
+    ["iat beyond the clock skew", handmade({ alg: "HS256" }, claims({ iat: now() + 61, exp: now() + 3600 }))],
+    [
+      "iat far in the future",
+      handmade({ alg: "HS256" }, claims({ iat: now() + 86_400, exp: now() + 90_000 })),
+    ],
     ["a refresh type", handmade({ alg: "HS256" }, claims({ typ: "refresh" }))],
     ["no session", handmade({ alg: "HS256" }, claims({ sid: undefined }))],
     ["a numeric subject", handmade({ alg: "HS256" }, claims({ sub: 7 }))],
@@ -84,6 +89,11 @@ describe("access tokens", () => {
     ["an empty string", ""],
   ])("refuses %s as invalid_token", async (_name, token) => {
     expect(await refusal(token)).toBe("invalid_token");
+  });
+
+  it("accepts an iat up to 60 s ahead (clocks of instances drift a little)", async () => {
+    const ahead = handmade({ alg: "HS256" }, claims({ iat: now() + 55, exp: now() + 120 }));
+    expect(await refusal(ahead)).toBe("accepted");
   });
 
   it("refuses a token whose payload was changed after signing", async () => {

@@ -1,6 +1,6 @@
 /**
- * How many hub sockets each (user, device) has open, shared by every instance (issue 4:
- * a device connected with its id is online in its networks). Only the first socket and
+ * How many hub sockets each (user, device) has open, shared by every instance (a
+ * device connected with its id is online in its networks). Only the first socket and
  * the last one matter to peers, so the store answers exactly that. Keyed by the pair:
  * a device id is the client's word, and another user claiming it must not count.
  */

@@ -15,9 +15,9 @@ export interface SharedState {
   rooms: RoomMembers;
   presence: PresenceStore;
   messageBuckets: RateBuckets;
-  /** hub sockets per registered device: online status of peers (issue 4) */
+  /** hub sockets per registered device: online status of peers */
   devices: DeviceSockets;
-  /** liveness of the instances sharing the state, and cleanup after one dies (issue 7) */
+  /** liveness of the instances sharing the state, and cleanup after one dies */
   instances: Instances;
 }
 

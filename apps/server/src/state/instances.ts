@@ -1,5 +1,5 @@
 /**
- * The instances sharing one Redis (issue 7). Each one beats; one that stops beating for
+ * The instances sharing one Redis. Each one beats; one that stops beating for
  * longer than INSTANCE_TTL counts as dead, and a live one takes the dead one's sockets
  * out of presence and device counts, so its users go offline within a minute.
  */

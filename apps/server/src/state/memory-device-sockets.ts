@@ -1,6 +1,6 @@
 import type { DeviceSockets } from "./device-sockets.js";
 
-/** This process's sockets only: enough for one instance until issue 7 brings Redis. */
+/** This process's sockets only: enough for one instance (several share counts in Redis). */
 export function createMemoryDeviceSockets(): DeviceSockets {
   /** "user/device" → sockets open */
   const open = new Map<string, number>();

@@ -1,6 +1,7 @@
 /**
  * Who is connected, per user and device, shared by every instance. No addresses are
- * kept (seed 002: presence without IP logging).
+ * kept: presence says who is online, never from where (docs/security.md "Presence
+ * privacy").
  */
 export interface PresenceStore {
   /** Records a connection; true when the user had none before (came online). */

@@ -1,5 +1,5 @@
 /**
- * Token buckets keyed by user (seeds 002/003): `rate` tokens per second up to `burst`.
+ * Token buckets keyed by user: `rate` tokens per second up to `burst`.
  * Shared by every instance so a user's limit holds across all their sockets.
  */
 export interface TakeResult {

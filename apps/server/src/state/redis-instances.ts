@@ -119,7 +119,7 @@ interface Scripts {
   warrenInstanceRestore(...args: (string | number | (string | number)[])[]): Promise<null>;
 }
 
-/** Instances sharing one Redis (issue 7): beats in a sorted set, reaping under a lock. */
+/** Instances sharing one Redis: beats in a sorted set, reaping under a lock. */
 export function createRedisInstances(
   redis: Redis,
   prefix: string,

@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { PresenceStore } from "./presence.js";
 
 /**
- * Keys (issue 7): `<p>presence:<user>` HASH `<instance>\t<device>` → sockets, deleted with
+ * Keys: `<p>presence:<user>` HASH `<instance>\t<device>` → sockets, deleted with
  * its last field; `<p>online` SET of users with a presence hash; `<p>seen` HASH user → ISO
  * time; `<p>instance:<id>:presence` SET of the users the instance counts, so a live
  * instance can take a dead one's sockets out (redis-instances.ts).

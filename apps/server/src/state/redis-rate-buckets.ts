@@ -51,7 +51,7 @@ interface Lease {
 const LEASE_MS = 1000;
 
 /**
- * Token buckets shared by every instance (seeds 002/003, issue 7). An instance takes
+ * Token buckets shared by every instance. An instance takes
  * tokens from the shared bucket a few at a time (a lease: burst / 20, at most 64, at
  * least 1) and spends them locally, so a busy user costs one Redis call per lease, not
  * per frame. Tokens are only ever taken from the shared bucket, so a user's frames across

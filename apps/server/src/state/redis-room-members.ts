@@ -45,7 +45,7 @@ interface Scripts {
   warrenRoomRemove(room: string, userRooms: string, user: string, roomId: string): Promise<number>;
 }
 
-/** Live room membership in Redis, shared by every instance (issue 7). */
+/** Live room membership in Redis, shared by every instance. */
 export function createRedisRoomMembers(redis: Redis, prefix: string): RoomMembers {
   redis.defineCommand("warrenRoomAdd", { numberOfKeys: 2, lua: ADD });
   redis.defineCommand("warrenRoomClear", { numberOfKeys: 1, lua: CLEAR });

@@ -24,7 +24,7 @@ export interface RedisStateOptions {
 }
 
 /**
- * The hub's shared state in one Redis, for several instances (issue 7). Every key starts
+ * The hub's shared state in one Redis, for several instances. Every key starts
  * with `keyPrefix`; the key layout is described in each store's file and in
  * docs/operations.md. Scripts assume one Redis server (not a cluster).
  */

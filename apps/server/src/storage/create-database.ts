@@ -19,21 +19,37 @@ export interface DatabaseOptions {
   databaseUrl?: string | undefined;
   dbPath: string;
   poolSize?: number;
+  /**
+   * Bounds on every query, so a lock held elsewhere or a stuck statement answers 503
+   * within seconds instead of holding the request (and a pooled connection) for good.
+   * Unset: no bounds (migrations, which may rightly run long).
+   */
+  timeouts?: DatabaseTimeouts | undefined;
 }
+
+export interface DatabaseTimeouts {
+  statementMs: number;
+  lockMs: number;
+  acquireMs: number;
+}
+
+/** SQLite waits for a lock on the event loop itself: never longer than this. */
+const SQLITE_MAX_BUSY_MS = 1000;
 
 export function createDatabase(options: DatabaseOptions): Database {
   return options.databaseUrl
-    ? createPostgres(options.databaseUrl, options.poolSize ?? 10)
-    : createSqlite(options.dbPath);
+    ? createPostgres(options.databaseUrl, options.poolSize ?? 10, options.timeouts)
+    : createSqlite(options.dbPath, options.timeouts);
 }
 
-function createSqlite(file: string): Database {
+function createSqlite(file: string, timeouts: DatabaseTimeouts | undefined): Database {
   if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
   const raw = new BetterSqlite3(file);
-  // WAL lets readers run beside the writer; busy_timeout waits for a lock instead of
-  // failing; foreign keys are off by default in SQLite.
+  // WAL lets readers run beside the writer; busy_timeout waits a little for a lock
+  // another process holds instead of failing at once, but blocks this process while it
+  // waits, so it stays short (then SQLITE_BUSY: 503); foreign keys are off by default.
   raw.pragma("journal_mode = WAL");
-  raw.pragma("busy_timeout = 5000");
+  raw.pragma(`busy_timeout = ${timeouts ? Math.min(timeouts.lockMs, SQLITE_MAX_BUSY_MS) : 5000}`);
   raw.pragma("foreign_keys = ON");
   raw.pragma("synchronous = NORMAL");
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
@@ -69,8 +85,22 @@ function cachingStatements(raw: BetterSqlite3.Database) {
   };
 }
 
-function createPostgres(url: string, max: number): Database {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000 });
+function createPostgres(url: string, max: number, timeouts: DatabaseTimeouts | undefined): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: timeouts?.acquireMs ?? 5000,
+    // Sent as startup parameters: every connection of the pool has them from the start.
+    ...(timeouts
+      ? {
+          statement_timeout: timeouts.statementMs,
+          lock_timeout: timeouts.lockMs,
+          // A transaction left open by a stuck request would hold its locks and its
+          // connection: the server ends it.
+          idle_in_transaction_session_timeout: Math.max(timeouts.statementMs, 10_000),
+        }
+      : {}),
+  });
   // An idle client losing its server must not crash the process; the next query
   // reports the failure and the pool replaces the client.
   pool.on("error", () => {});

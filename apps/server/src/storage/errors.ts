@@ -13,7 +13,18 @@ export function uniqueViolation(err: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * PostgreSQL error codes that mean "not now" rather than "wrong request": the server
+ * went away or is starting, too many connections, a statement or lock wait hit its
+ * bound, disk full, out of memory, a read-only server (Appendix A of the PostgreSQL docs).
+ */
 const PG_UNAVAILABLE = new Set([
+  "57014",
+  "55P03",
+  "25P03",
+  "53100",
+  "53200",
+  "25006",
   "57P01",
   "57P02",
   "57P03",
@@ -30,12 +41,16 @@ const NET_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", 
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (typeof e?.code === "string" && (PG_UNAVAILABLE.has(e.code) || NET_ERRORS.has(e.code))) return true;
-  if (e?.code === "SQLITE_BUSY") return true;
+  // Locked by another process past the busy timeout, disk full, a read-only file or
+  // directory, an I/O failure: the request may work later, and nothing was written.
+  if (typeof e?.code === "string" && /^SQLITE_(BUSY|LOCKED|FULL|READONLY|IOERR|CANTOPEN)/.test(e.code)) {
+    return true;
+  }
   const msg = e?.message ?? "";
   if (/Connection terminated|timeout exceeded when trying to connect|database ping timed out/i.test(msg)) {
     return true;
   }
-  // Redis (issue 7): the bus, or ioredis refusing a command while disconnected.
+  // Redis: the bus, or ioredis refusing a command while disconnected.
   const name = (err as { name?: string } | null)?.name;
   if (name === "BusUnavailableError" || name === "MaxRetriesPerRequestError") return true;
   return /enableOfflineQueue options is false|Connection is closed/.test(msg);

@@ -49,6 +49,10 @@ export interface SessionsTable {
   revoke_reason: string | null;
   /** the Ed25519 key of a key sign-in; null for password sign-in */
   signin_key_id: string | null;
+  /** when the holder last proved who they are (sign-in or reauthentication); null: created_at */
+  proved_at: string | null;
+  /** the User-Agent that started the session, cut to 200 characters */
+  user_agent: string | null;
 }
 
 export interface RefreshTokensTable {

@@ -5,11 +5,11 @@ import { ok } from "./clients.js";
 import { type Cluster, type Instance, skipCluster, startCluster } from "./harness.js";
 
 /**
- * Issue 7, "Done when": 100 devices joining one network at once, spread round-robin over
+ * 100 devices joining one network at once, spread round-robin over
  * three instances, get 100 different addresses. Only the database's row lock and unique
  * index can keep three processes from handing one address out twice.
  */
-const skip = skipCluster("cluster suite: 100 addresses over three instances (issue 7)");
+const skip = skipCluster("cluster suite: 100 addresses over three instances");
 
 const USERS = 10;
 const DEVICES_PER_USER = 10;

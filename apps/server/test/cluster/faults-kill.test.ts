@@ -5,14 +5,14 @@ import { fromUser, type HubClient, hubPool, ok, WAIT } from "./clients.js";
 import { type Cluster, eventually, type Instance, skipCluster, startCluster } from "./harness.js";
 
 /**
- * Issue 7, faults: an instance killed with SIGKILL. Its users show offline to users on
+ * Faults: an instance killed with SIGKILL. Its users show offline to users on
  * the other instances within 60 s (INSTANCE_TTL is 6 s here, so it should take about
  * that), nothing it acknowledged is lost, and its clients reconnect to another instance
  * and resume: their rooms, their network's topic and their undelivered direct messages.
  */
-const skip = skipCluster("cluster suite: an instance killed with SIGKILL (issue 7)");
+const skip = skipCluster("cluster suite: an instance killed with SIGKILL");
 
-/** The issue's bound for a dead instance's users to show offline. */
+/** How soon a dead instance's users must show offline: within a minute. */
 const OFFLINE_WITHIN = 60_000;
 
 describe.skipIf(skip)("three instances: one killed with SIGKILL", { timeout: 180_000 }, () => {

@@ -16,15 +16,12 @@ import {
 } from "./harness.js";
 
 /**
- * Issue 7, faults: PostgreSQL restarted under load (a private cluster, so no other suite
+ * Faults: PostgreSQL restarted under load (a private cluster, so no other suite
  * loses its database). Three instances take chat posts and direct messages by REST and
  * over the hub the whole time. Every answer is a success or 503 service_unavailable;
  * every acknowledged message is there afterwards; the instances recover by themselves.
  */
-const skip = skipCluster(
-  "cluster suite: PostgreSQL restarted under load (issue 7)",
-  privatePostgresSkipReason,
-);
+const skip = skipCluster("cluster suite: PostgreSQL restarted under load", privatePostgresSkipReason);
 
 interface Outcome {
   kind: "chat" | "dm" | "hub-dm";

@@ -5,13 +5,13 @@ import { fromUser, type HubClient, hubPool, ok, WAIT } from "./clients.js";
 import { type Cluster, eventually, type Instance, skipCluster, startCluster } from "./harness.js";
 
 /**
- * Issue 7, faults: Redis stopped and started again under three instances. While it is
+ * Faults: Redis stopped and started again under three instances. While it is
  * down each instance serves its own clients, signaling to another instance answers an
  * error (not silence), /ready answers 503, and chat and direct messages are stored and
  * acknowledged; once it is back the instances recover by themselves and what was stored
  * reaches its recipients. The suite's Redis keeps nothing on disk, so it comes back empty.
  */
-const skip = skipCluster("cluster suite: Redis stopped and started (issue 7)");
+const skip = skipCluster("cluster suite: Redis stopped and started");
 
 describe.skipIf(skip)("three instances: Redis stopped and started", { timeout: 120_000 }, () => {
   let cluster: Cluster;

@@ -15,7 +15,7 @@ import {
 import { type Api, apiFor } from "../helpers/server.js";
 
 /**
- * Real clusters for the issue 7 suites: three (or more) `warren server` processes on
+ * Real clusters for the cluster suites: three (or more) `warren server` processes on
  * their own loopback ports, one PostgreSQL database and one private `redis-server` per
  * suite, so stopping Redis (or PostgreSQL, in the restart suite) touches no other
  * suite. Every wait is bounded; `close()` leaves no process, database or directory.

@@ -6,12 +6,12 @@ import { hubPool, ok, WAIT } from "./clients.js";
 import { type Cluster, type Instance, skipCluster, startCluster } from "./harness.js";
 
 /**
- * Issue 7: limits and one-time secrets hold for the cluster, not per instance: a user's
+ * Limits and one-time secrets hold for the cluster, not per instance: a user's
  * frame bucket (MESSAGE_RATE_LIMIT / MESSAGE_BURST_LIMIT) is shared by their sockets on
  * every instance, a key sign-in challenge works once wherever it is presented, and
  * failed sign-ins count together.
  */
-const skip = skipCluster("cluster suite: shared rate limit, single-use challenge (issue 7)");
+const skip = skipCluster("cluster suite: shared rate limit, single-use challenge");
 
 const RATE = 1;
 const BURST = 12;

@@ -7,11 +7,11 @@ import { type HubClient, hubPool, none, ok, WAIT } from "./clients.js";
 import { type Cluster, type Instance, skipCluster, startCluster } from "./harness.js";
 
 /**
- * Issue 7, "Done when": community and network chat, direct messages, joins, kicks, bans
+ * Community and network chat, direct messages, joins, kicks, bans
  * and ended sessions across three real `warren server` processes on one PostgreSQL and
  * one Redis: the change is made through one instance, its sockets sit on the others.
  */
-const skip = skipCluster("cluster suite: chat, direct messages, kicks and bans (issue 7)");
+const skip = skipCluster("cluster suite: chat, direct messages, kicks and bans");
 
 describe.skipIf(skip)("three instances: chat, direct messages, kicks and bans", () => {
   let cluster: Cluster;

@@ -5,12 +5,12 @@ import { fromUser, type HubClient, hubPool, none, WAIT } from "./clients.js";
 import { type Cluster, eventually, type Instance, skipCluster, startCluster } from "./harness.js";
 
 /**
- * Issue 7, "Done when": relay, rooms, presence, peer status and room kicks across three
+ * Relay, rooms, presence, peer status and room kicks across three
  * real `warren server` processes on one PostgreSQL and one Redis. Each case has its
  * sender on one instance and its receivers on the others, so only the Redis bus and the
  * state shared in Redis can make it pass.
  */
-const skip = skipCluster("cluster suite: relay, rooms, presence and peer status (issue 7)");
+const skip = skipCluster("cluster suite: relay, rooms, presence and peer status");
 
 const byUser = (list: any[]) => [...list].sort((x, y) => (x.user < y.user ? -1 : 1));
 
@@ -66,7 +66,7 @@ describe.skipIf(skip)("three instances: relay, rooms, presence and peer status",
       username: bob.username,
     });
 
-    // seed 002's alias, from the third instance: the members list is the shared one
+    // the subscribe alias, from the third instance: the members list is the shared one
     const sub = await c1.request({ type: "subscribe", room }, WAIT);
     expect(sub.type, JSON.stringify(sub)).toBe("result");
     expect(byUser(sub.result.members)).toEqual(

@@ -2,8 +2,9 @@ import { type Static, Type } from "typebox";
 import { Timestamp } from "./common.js";
 
 /**
- * Server analytics for server admins (seed 001's /analytics/summary, /users/daily and
- * /messages/stats, issue 6). Days are UTC calendar days, written YYYY-MM-DD.
+ * Server analytics for server admins (/analytics/summary, /users/daily and
+ * /messages/stats: paths kept for compatibility with existing clients). Days are UTC
+ * calendar days, written YYYY-MM-DD.
  */
 
 /** The longest range one request may ask for, in days, both ends included. */

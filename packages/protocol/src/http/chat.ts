@@ -2,7 +2,7 @@ import { type Static, Type } from "typebox";
 import { UUID_PATTERN } from "../ids.js";
 import { Id, Timestamp } from "./common.js";
 
-/** Chat bodies are plain text, 1–4000 characters (issue 4); blank ones are refused. */
+/** Chat bodies are plain text, 1–4000 characters; blank ones are refused. */
 export const CHAT_MAX_LENGTH = 4000;
 export const CHAT_PAGE_DEFAULT = 50;
 export const CHAT_PAGE_MAX = 100;

@@ -1,6 +1,13 @@
 import { Type } from "typebox";
 import { UUID_PATTERN } from "../ids.js";
 
+/**
+ * Names people read (communities, networks, devices, rooms, key labels, display names):
+ * no control characters (C0, DEL, C1), so a name cannot hide text, break a log line or a
+ * terminal. NUL is refused everywhere, names or not (see docs/security.md).
+ */
+export const NAME_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
 export const Id = Type.String({ pattern: UUID_PATTERN, description: "UUIDv7" });
 export const Timestamp = Type.String({ format: "date-time", description: "UTC, ISO 8601" });
 

@@ -1,15 +1,15 @@
 import { type Static, Type } from "typebox";
 import { UUID_PATTERN } from "../ids.js";
-import { Id, Timestamp } from "./common.js";
+import { Id, NAME_PATTERN, Timestamp } from "./common.js";
 import { NetworkPeer } from "./networks.js";
 
 /**
  * Devices (a user's machines, each with a WireGuard public key), their peers in
- * networks, and the WireGuard config the server builds for a peer (issue 4). The
+ * networks, and the WireGuard config the server builds for a peer. The
  * server never takes a private key: configs leave PrivateKey for the client to fill.
  */
 
-/** The peer object every issue 4 part shares (one schema: networks.ts declares it). */
+/** The peer object networks, devices and peers share (one schema: networks.ts declares it). */
 export const Peer = NetworkPeer;
 export type Peer = NetworkPeer;
 
@@ -26,7 +26,7 @@ export const DevicePlatform = Type.Union(
 );
 export type DevicePlatform = Static<typeof DevicePlatform>;
 
-const DeviceName = Type.String({ minLength: 1, maxLength: 64 });
+const DeviceName = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN });
 /**
  * Checked by the server (not by pattern) so a bad key answers invalid_public_key
  * rather than invalid_request.
@@ -81,6 +81,7 @@ export const PeerEndpointBody = Type.Object({
   endpoint: Type.String({
     minLength: 1,
     maxLength: 262,
+    pattern: "^\\S+$",
     description: 'where the device can be reached: "host:port" (IPv4 or DNS name) or "[v6]:port"',
   }),
 });

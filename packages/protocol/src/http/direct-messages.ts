@@ -3,10 +3,10 @@ import { UUID_PATTERN } from "../ids.js";
 import { Id, Timestamp } from "./common.js";
 
 /**
- * End-to-end encrypted direct messages (issue 6). The server stores and forwards
+ * End-to-end encrypted direct messages. The server stores and forwards
  * sealed copies it cannot read: one per X25519 device key of the recipient and of the
- * sender's other devices. The wire contract is /tmp/dm-contract.md, documented in
- * docs/protocol.md ("Direct messages").
+ * sender's other devices. The wire contract is docs/protocol.md
+ * ("Direct messages"); docs/security.md ("Direct messages") says what the server checks.
  */
 export const DM_MAX_COPIES = 64;
 /** base64 characters of one copy's ciphertext */

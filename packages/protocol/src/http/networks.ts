@@ -1,6 +1,6 @@
 import { type Static, Type } from "typebox";
 import { UUID_PATTERN } from "../ids.js";
-import { Id, Timestamp } from "./common.js";
+import { Id, NAME_PATTERN, Timestamp } from "./common.js";
 import { PeerPathReport } from "./peer-paths.js";
 import { TenantRole } from "./tenants.js";
 
@@ -26,7 +26,7 @@ export const Allocation = Type.Union([Type.Literal("sequential"), Type.Literal("
   description: "how a joining device gets its address: the lowest free host, or a random free host",
 });
 
-const NetworkName = Type.String({ minLength: 1, maxLength: 64 });
+const NetworkName = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN });
 const NetworkDescription = Type.String({ maxLength: 500 });
 const CidrText = Type.String({
   minLength: 1,

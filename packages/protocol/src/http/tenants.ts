@@ -1,8 +1,8 @@
 import { type Static, Type } from "typebox";
 import { UUID_PATTERN } from "../ids.js";
-import { Id, Timestamp } from "./common.js";
+import { Id, NAME_PATTERN, Timestamp } from "./common.js";
 
-/** Communities (tenants), members, invites and bans (seed 004, issue 4). */
+/** Communities (tenants), members, invites and bans. */
 
 export const TENANT_PAGE_DEFAULT = 50;
 export const TENANT_PAGE_MAX = 100;
@@ -26,7 +26,7 @@ export const TenantAccess = Type.Union(
 );
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-const Name = Type.String({ minLength: 1, maxLength: 64 });
+const Name = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN });
 const Description = Type.String({ maxLength: 500 });
 const TenantPassword = Type.String({ minLength: 1, maxLength: 1024 });
 const Limit = Type.Integer({ minimum: 1, maximum: TENANT_PAGE_MAX, default: TENANT_PAGE_DEFAULT });

@@ -1,5 +1,5 @@
 import { type Static, Type } from "typebox";
-import { Id } from "../http/common.js";
+import { Id, NAME_PATTERN } from "../http/common.js";
 import { sendDirectMessageFields } from "../http/direct-messages.js";
 
 /**
@@ -9,7 +9,7 @@ import { sendDirectMessageFields } from "../http/direct-messages.js";
  */
 const FrameId = Type.Optional(Type.String({ minLength: 1, maxLength: 64 }));
 const DeviceId = Type.String({ pattern: "^[A-Za-z0-9_.:-]{1,64}$" });
-const RoomName = Type.String({ minLength: 1, maxLength: 64 });
+const RoomName = Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN });
 const MessageIds = Type.Array(Id, { minItems: 1, maxItems: 256 });
 
 const frame = <T extends string, P extends Record<string, import("typebox").TSchema>>(type: T, props: P) =>
@@ -18,7 +18,7 @@ const frame = <T extends string, P extends Record<string, import("typebox").TSch
 export const RELAY_TYPES = ["offer", "answer", "candidate", "signal"] as const;
 export type RelayType = (typeof RELAY_TYPES)[number];
 
-/** Signaling (seed 002): the payload is opaque; the server never looks inside. */
+/** Signaling: the payload is opaque; the server never looks inside. */
 const relayProps = { to: Id, to_device: Type.Optional(DeviceId), payload: Type.Unknown() };
 
 export const ClientFrames = {
@@ -44,10 +44,10 @@ export const ClientFrames = {
   broadcast: frame("broadcast", { room: Id, payload: Type.Unknown() }),
   "presence.query": frame("presence.query", { users: Type.Array(Id, { maxItems: 256 }) }),
   command: frame("command", {
-    name: Type.String({ minLength: 1, maxLength: 64 }),
+    name: Type.String({ minLength: 1, maxLength: 64, pattern: NAME_PATTERN }),
     params: Type.Optional(Type.Unknown()),
   }),
-  // Direct messages (issue 6): sealed copies the server stores and forwards.
+  // Direct messages: sealed copies the server stores and forwards.
   "dm.send": frame("dm.send", sendDirectMessageFields),
   "dm.ack": frame("dm.ack", { ids: MessageIds }),
   "dm.read": frame("dm.read", { ids: MessageIds }),

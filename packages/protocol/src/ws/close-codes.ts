@@ -12,4 +12,6 @@ export const CLOSE = {
   try_again_later: 1013,
   /** the sign-in session behind this socket ended (logout, revocation) */
   session_ended: 4001,
+  /** the account already holds MAX_SOCKETS_PER_USER sockets on this instance */
+  too_many_connections: 4002,
 } as const;

@@ -18,6 +18,17 @@ export interface WelcomeFrame {
   protocol_version: number;
 }
 
+/**
+ * One of `user`'s device keys was added or removed: fetch the user's keys again
+ * (GET /v1/users/{id}/keys); a new key must be accepted before messages are sealed to it.
+ */
+export interface KeysChangedFrame {
+  type: "keys_changed";
+  user: string;
+  change: "added" | "removed";
+  key: { id: string; kind: "ed25519" | "x25519"; device: string };
+}
+
 export interface ErrorFrame {
   type: "error";
   re?: string;
@@ -239,4 +250,5 @@ export type ServerFrame =
   | DirectMessageFrame
   | DirectMessageStatusFrame
   | ServerShutdownFrame
+  | KeysChangedFrame
   | { type: "pong"; re?: string };

@@ -27,6 +27,8 @@ export interface DirectDeps {
 }
 
 const DEFAULT_KEY_MAX_AGE_MS = 5 * 60_000;
+/** How long keys_changed frames for one user are gathered before fetching their keys. */
+const KEY_CHANGE_SETTLE_MS = 250;
 
 interface Ready {
   device: DirectDevice;
@@ -59,7 +61,7 @@ async function secretFor(
 }
 
 /**
- * End-to-end encrypted direct messages (issue 6) for one device of the signed-in user:
+ * End-to-end encrypted direct messages for one device of the signed-in user:
  * `client.direct`. (`client.messages` is community and network chat.) Call setup()
  * first; it registers this device's keys and listens on its socket.
  */
@@ -160,6 +162,18 @@ export function createDirect(deps: DirectDeps) {
       const offStatus = socket.on("dm.status", (f) =>
         events.emit("status", { id: f.id, device_key_id: f.device_key_id, status: f.status, at: f.at }),
       );
+      // The server says a contact's (or my) device keys changed: fetch them now, so a new
+      // key raises key_change at once instead of at the next send.
+      // A device replacing its keys sends several in a row: one fetch after the burst.
+      const keyTimers = new Map<string, ReturnType<typeof setTimeout>>();
+      const offKeys = socket.on("keys_changed", (f) => {
+        clearTimeout(keyTimers.get(f.user));
+        const timer = setTimeout(() => {
+          keyTimers.delete(f.user);
+          directory.refreshIfKnown(f.user).catch((e: unknown) => events.emit("error", { error: e as Error }));
+        }, KEY_CHANGE_SETTLE_MS);
+        keyTimers.set(f.user, timer);
+      });
       const sender = createSender({
         http,
         directory,
@@ -179,6 +193,8 @@ export function createDirect(deps: DirectDeps) {
       };
       const stop = () => {
         offStatus();
+        offKeys();
+        for (const timer of keyTimers.values()) clearTimeout(timer);
         inbox.close();
         if (ownsSocket) socket.close();
       };

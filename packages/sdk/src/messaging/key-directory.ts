@@ -142,6 +142,16 @@ export function createKeyDirectory(deps: KeyDirectoryDeps) {
       return e.keys.filter((k) => e.trusted.some((t) => sameKey(t, k)));
     },
 
+    /**
+     * The server announced a change to `user`'s keys (keys_changed): fetch them again
+     * now if this client already holds them, so a new key is reported at once rather
+     * than at the next send. A user never fetched is left alone: their first fetch, when
+     * one is needed, is the first sight (trust on first use) as before.
+     */
+    async refreshIfKnown(user: string): Promise<void> {
+      if (entries.has(user)) await entryOf(user, true);
+    },
+
     /** Accepts the user's current keys (fetched now if never fetched). */
     async trust(user: string): Promise<void> {
       const e = entries.get(user) ?? (await entryOf(user));

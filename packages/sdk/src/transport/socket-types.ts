@@ -94,7 +94,7 @@ export interface Replies {
   broadcast: { room: string };
   "presence.query": { presence: { user: string; status: "online" | "offline"; last_seen: string | null }[] };
   command: CommandResultFrame;
-  // Direct messages (issue 6; the server's replies, docs/protocol.md "Direct messages")
+  // Direct messages (the server's replies, docs/protocol.md "Direct messages")
   "dm.send": { id: string; client_msg_id: string; sent_at: string; duplicate: boolean };
   "dm.ack": { count: number };
   "dm.read": { count: number };

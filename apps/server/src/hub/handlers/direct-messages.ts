@@ -1,6 +1,6 @@
 import type { HandlerDeps, Handlers } from "./index.js";
 
-/** Direct-message frames (issue 6): the service decides, the socket's identity is the sender. */
+/** Direct-message frames: the service decides, the socket's identity is the sender. */
 export function dmHandlers({ directMessages, dmDelivery }: HandlerDeps) {
   const handlers: Pick<Handlers, "dm.send" | "dm.ack" | "dm.read" | "dm.fetch"> = {
     "dm.send": async (conn, f) => {

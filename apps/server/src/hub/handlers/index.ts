@@ -37,7 +37,7 @@ export type HandlerResult =
   | { frame: { type: string; [k: string]: unknown } }
   /**
    * The frame's work is done but its answer comes later (a relay waiting for Redis to
-   * say who received it): the socket's next frames need not wait for it (issue 7).
+   * say who received it): the socket's next frames need not wait for it.
    */
   | { detached: Promise<HandlerResult> }
   | undefined;

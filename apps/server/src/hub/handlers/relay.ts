@@ -11,7 +11,7 @@ const DELIVERED: HandlerResult = { result: { delivered: true } };
 const EPHEMERAL = { ephemeral: true } as const;
 
 /**
- * Signaling relay (seed 002): offer, answer, candidate and signal reach every connected
+ * Signaling relay: offer, answer, candidate and signal reach every connected
  * device of the user named in "to" (or the one in "to_device"), stamped with the
  * sender. The payload is passed on as it came: the server never looks inside.
  * A stranger, an unknown user and an offline user all answer peer_unavailable.
@@ -35,7 +35,7 @@ export function relayHandler({ bus, state, scopes, localRooms, contacts }: Handl
     });
     const topic = f.to_device ? topics.device(f.to, f.to_device) : topics.user(f.to);
     // Ephemeral: an offer is worth nothing later, so while Redis is away one for another
-    // instance fails now (service_unavailable) instead of arriving late or never (issue 7).
+    // instance fails now (service_unavailable) instead of arriving late or never.
     const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id }, EPHEMERAL);
     // Across instances the count comes back from Redis: the answer waits for it, the
     // sender's next frames do not (their PUBLISHes still leave in order).
@@ -44,7 +44,7 @@ export function relayHandler({ bus, state, scopes, localRooms, contacts }: Handl
   };
 
   /**
-   * Without a shared room, a shared community or network (issue 4) allows it too. When
+   * Without a shared room, a shared community or network allows it too. When
    * the room fact could not be had (Redis away), "no" is not known, so it is not said.
    */
   const allowed = (conn: Connection, f: ClientFrame<RelayType>, shareRoom: boolean, unsure = false) => {
@@ -64,7 +64,8 @@ export function relayHandler({ bus, state, scopes, localRooms, contacts }: Handl
     if (contacts.allowed(from, f.to)) return send(conn, f);
     const shared = state.rooms.shareRoom(from, f.to);
     if (!isPromise(shared)) return allowed(conn, f, shared);
-    // Redis away: rooms this instance's own sockets are in still count (issue 7).
+    // Redis away: rooms this instance's own sockets are in still count (it knows them
+    // without Redis).
     return shared.then(
       (ok) => {
         if (ok) contacts.remember(from, f.to);

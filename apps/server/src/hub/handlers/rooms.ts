@@ -8,7 +8,10 @@ const actorOf = (conn: Connection): Actor => ({
   signinKey: conn.identity.signinKey,
 });
 
-/** Room frames (seed 000) and seed 002's subscribe/unsubscribe aliases. */
+/**
+ * Room frames, and the subscribe/unsubscribe aliases of room.join/room.leave, kept for
+ * compatibility with clients of the older signaling protocol.
+ */
 export function roomHandlers({ rooms, bus }: HandlerDeps) {
   // A member told "joined" gets every event after it: the join waits for the room's
   // subscription to be in force (Redis) before it answers.

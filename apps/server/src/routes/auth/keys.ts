@@ -5,7 +5,7 @@ import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
 /** The signed-in account's public keys: ed25519 keys sign in, x25519 keys receive messages. */
-export async function keyRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function keyRoutes(app: FastifyInstance, { services, requireAuth, requireFresh }: RouteDeps) {
   const r = typed(app);
   const common = { tags: ["auth"], security: bearer };
 
@@ -21,12 +21,12 @@ export async function keyRoutes(app: FastifyInstance, { services, requireAuth }:
   r.post(
     "/auth/keys",
     {
-      preHandler: requireAuth,
+      preHandler: requireFresh,
       schema: {
         ...common,
-        summary: "Add a public key to my account",
+        summary: "Add a public key to my account (needs a fresh proof of identity)",
         body: AddKeyBody,
-        response: { 201: PublicKeyRecord, ...errors(400, 401, 409) },
+        response: { 201: PublicKeyRecord, ...errors(400, 401, 403, 409) },
       },
     },
     async (request, reply) => {
@@ -42,12 +42,12 @@ export async function keyRoutes(app: FastifyInstance, { services, requireAuth }:
   r.delete(
     "/auth/keys/:id",
     {
-      preHandler: requireAuth,
+      preHandler: requireFresh,
       schema: {
         ...common,
-        summary: "Remove one of my public keys",
+        summary: "Remove one of my public keys (needs a fresh proof of identity)",
         params: IdParams,
-        response: { 204: Type.Null(), ...errors(400, 401, 404, 409) },
+        response: { 204: Type.Null(), ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (request, reply) => {

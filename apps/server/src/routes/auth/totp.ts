@@ -5,18 +5,18 @@ import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
 /** Second factor: set up, confirm (returns recovery codes), turn off. */
-export async function totpRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function totpRoutes(app: FastifyInstance, { services, requireFresh }: RouteDeps) {
   const r = typed(app);
   const common = { tags: ["auth"], security: bearer };
 
   r.post(
     "/auth/totp",
     {
-      preHandler: requireAuth,
+      preHandler: requireFresh,
       schema: {
         ...common,
         summary: "Start TOTP setup: a new secret and otpauth:// URL (not on until confirmed)",
-        response: { 200: TotpSetup, ...errors(401, 409) },
+        response: { 200: TotpSetup, ...errors(401, 403, 409) },
       },
     },
     async (request) => services.totp.setup(principalOf(request).userId, contextOf(request)),
@@ -25,12 +25,12 @@ export async function totpRoutes(app: FastifyInstance, { services, requireAuth }
   r.post(
     "/auth/totp/confirm",
     {
-      preHandler: requireAuth,
+      preHandler: requireFresh,
       schema: {
         ...common,
         summary: "Turn TOTP on with a current code; returns ten single-use recovery codes",
         body: TotpCodeBody,
-        response: { 200: RecoveryCodes, ...errors(400, 401, 409, 429) },
+        response: { 200: RecoveryCodes, ...errors(400, 401, 403, 409, 429) },
       },
     },
     async (request) =>
@@ -40,12 +40,12 @@ export async function totpRoutes(app: FastifyInstance, { services, requireAuth }
   r.delete(
     "/auth/totp",
     {
-      preHandler: requireAuth,
+      preHandler: requireFresh,
       schema: {
         ...common,
         summary: "Turn TOTP off with a current code or a recovery code",
         body: TotpCodeBody,
-        response: { 204: Type.Null(), ...errors(400, 401, 409, 429) },
+        response: { 204: Type.Null(), ...errors(400, 401, 403, 409, 429) },
       },
     },
     async (request, reply) => {

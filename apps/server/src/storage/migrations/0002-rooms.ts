@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 
-// Rooms of the hub (issue 3, seed 000). Live membership is shared state (state/), not
+// Rooms of the hub. Live membership is shared state (state/), not
 // a table: it changes with every connect. Bans from kicks are rows, so they hold
 // across instances and restarts.
 export async function up(db: Kysely<unknown>): Promise<void> {

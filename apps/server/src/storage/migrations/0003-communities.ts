@@ -1,10 +1,10 @@
 import type { Kysely } from "kysely";
 
 // Communities (tenants), their networks (virtual LANs), devices, peers, invites and
-// chat (issue 4, seed 004). Memberships are split by level (tenant_members,
-// network_members) rather than seed 004's one table with a nullable network_id: NULL
-// never equals NULL in a UNIQUE constraint, so the seed's UNIQUE(tenant, network, user)
-// would let a user hold two tenant-level memberships.
+// chat. Memberships are split by level (tenant_members, network_members) rather than
+// one table with a nullable network_id: NULL never equals NULL in a UNIQUE constraint,
+// so UNIQUE(tenant, network, user) on such a table would let a user hold two
+// tenant-level memberships.
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable("tenants")

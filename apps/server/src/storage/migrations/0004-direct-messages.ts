@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 
-// End-to-end encrypted direct messages (issue 6). A message row holds what the server
+// End-to-end encrypted direct messages. A message row holds what the server
 // checks (who, when, the signature over the copies' hashes); each sealed copy is a row
 // of its own, one per device key, with that device's delivery status. Sender and
 // recipient have no foreign key, like audit actors: when one deletes their account

@@ -1,6 +1,6 @@
 import { type Kysely, sql } from "kysely";
 
-// Server analytics (issue 6, seed 001): hub connections ("sessions": who, which
+// Server analytics: hub connections ("sessions": who, which
 // device, when, how long; never an address), users active per UTC day, and client
 // frames per day and type. The first account created on an empty server is a server
 // admin (users.is_admin); a partial unique index allows one such row, so two first

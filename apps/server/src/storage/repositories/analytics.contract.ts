@@ -5,7 +5,7 @@ import type { Repositories } from "./index.js";
 import type { UserRow } from "./users.js";
 
 /**
- * The analytics repository's part of the repository contract (issue 6): run inside
+ * The analytics repository's part of the repository contract: run inside
  * repositoryContract, on every backend, over its database. Each case uses days of its
  * own, so the cases do not see each other's rows.
  */

@@ -13,7 +13,7 @@ export function sessionDays(row: Pick<AnalyticsSessionRow, "started_at" | "ended
 }
 
 /**
- * Analytics storage (issue 6): hub connections, active users per day, frame counts per
+ * Analytics storage: hub connections, active users per day, frame counts per
  * day and type, and the heartbeats of the server processes writing them. Aggregates
  * come back as plain numbers (PostgreSQL's count and bigint arrive as text).
  */

@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Schema } from "../schema.js";
 
-/** Who blocked whom (issue 6). A block is one row; the blocked user is never told. */
+/** Who blocked whom. A block is one row; the blocked user is never told. */
 export function createBlocksRepository(db: Kysely<Schema>) {
   return {
     /** Adds the block unless it exists; returns its time (the first one's, on a repeat). */

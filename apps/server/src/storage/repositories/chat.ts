@@ -14,7 +14,7 @@ export interface Channel {
 /**
  * Chat messages and the access facts chat needs. Every lookup that takes an id from a
  * client is joined with the caller's membership, so "does not exist" and "not yours to
- * see" are one query with one answer (tenant isolation, issue 4).
+ * see" are one query with one answer (tenant isolation).
  */
 export function createChatRepository(db: Kysely<Schema>) {
   return {

@@ -13,7 +13,7 @@ export interface DeviceNetworkRow {
 
 /**
  * A user's devices. Every read by id is scoped to the owner: another user's device is
- * simply not found, exactly like a random id (issue 4, tenant isolation).
+ * simply not found, exactly like a random id (tenant isolation).
  */
 export function createDevicesRepository(db: Kysely<Schema>) {
   return {

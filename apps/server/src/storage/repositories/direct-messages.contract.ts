@@ -5,7 +5,7 @@ import type { CopyRow, MessageRow } from "./direct-messages.js";
 import { createRepositories, type Repositories } from "./index.js";
 
 /**
- * Direct-message storage (issue 6) on every backend: one message per (sender,
+ * Direct-message storage on every backend: one message per (sender,
  * client_msg_id) whatever races, and copy status only forward, each move reported once.
  */
 export function directMessagesContract(

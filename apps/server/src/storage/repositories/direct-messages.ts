@@ -28,7 +28,7 @@ const MESSAGE_COLUMNS = [
 const COPY_COLUMNS = ["c.device_key_id", "c.enc", "c.ciphertext", "c.status"] as const;
 
 /**
- * Direct messages and their sealed copies (issue 6). Status only moves forward: every
+ * Direct messages and their sealed copies. Status only moves forward: every
  * change is one conditional UPDATE naming the states it may leave, so two devices or
  * two instances racing cannot move a copy back or tell its sender twice.
  */

@@ -3,7 +3,7 @@ import type { InvitesTable, Schema } from "../schema.js";
 
 export type InviteRow = Selectable<InvitesTable>;
 
-/** Invite codes of a community (issue 4): counted, expiring, revocable. */
+/** Invite codes of a community: counted, expiring, revocable. */
 export function createInvitesRepository(db: Kysely<Schema>) {
   return {
     async insert(row: InviteRow): Promise<void> {

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Schema, TenantRole } from "../schema.js";
 
 /**
@@ -33,6 +33,27 @@ export function createMembershipsRepository(db: Kysely<Schema>) {
         .where("user_id", "=", userId)
         .execute();
       return rows.map((r) => r.tenant_id);
+    },
+    /**
+     * The user's communities and the networks they are an active member of, in one
+     * query (a socket's topics at every connect).
+     */
+    async scopeIdsOf(userId: string): Promise<{ tenants: string[]; networks: string[] }> {
+      const rows = await db
+        .selectFrom("tenant_members")
+        .select([sql<string>`'t'`.as("kind"), "tenant_id as id"])
+        .where("user_id", "=", userId)
+        .unionAll(
+          db
+            .selectFrom("network_members")
+            .select([sql<string>`'n'`.as("kind"), "network_id as id"])
+            .where("user_id", "=", userId)
+            .where("status", "=", "active"),
+        )
+        .execute();
+      const out = { tenants: [] as string[], networks: [] as string[] };
+      for (const row of rows) (row.kind === "t" ? out.tenants : out.networks).push(row.id);
+      return out;
     },
     /** Networks the user is an active (not pending) member of. */
     async networkIdsOf(userId: string): Promise<string[]> {

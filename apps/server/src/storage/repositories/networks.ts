@@ -23,7 +23,7 @@ export interface NetworkMemberRow {
 /**
  * Networks, their memberships and bans. Reads for a caller join tenant_members on the
  * caller: a network of a community they are not in is simply not found, exactly like
- * a random id (issue 4, tenant isolation).
+ * a random id (tenant isolation).
  */
 export function createNetworksRepository(db: Kysely<Schema>) {
   const viewQuery = (userId: string) =>

@@ -3,7 +3,8 @@ import type { Schema } from "../schema.js";
 
 /**
  * Everything stored about one user, read for GET /v1/me/export, and what deleting the
- * account has to know and remove (GDPR, seed 004). Reads only the caller's own rows.
+ * account has to know and remove (GDPR access and erasure). Reads only the caller's own
+ * rows.
  */
 export function createPersonalDataRepository(db: Kysely<Schema>) {
   return {

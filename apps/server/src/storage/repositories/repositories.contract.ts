@@ -120,6 +120,8 @@ export function repositoryContract(
         revoked_at: null,
         revoke_reason: null,
         signin_key_id: null,
+        proved_at: null,
+        user_agent: null,
       };
       const first = {
         id: uuidv7(),

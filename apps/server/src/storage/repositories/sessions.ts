@@ -16,6 +16,31 @@ export function createSessionsRepository(db: Kysely<Schema>) {
     async byId(id: string): Promise<SessionRow | undefined> {
       return db.selectFrom("sessions").selectAll().where("id", "=", id).executeTakeFirst();
     },
+    /**
+     * A session with what a WebSocket upgrade needs of its account and sign-in key, in
+     * one query: an upgrade is on the reconnect path of every client.
+     */
+    async withAccount(id: string) {
+      return db
+        .selectFrom("sessions")
+        .innerJoin("users", "users.id", "sessions.user_id")
+        .leftJoin("user_keys", "user_keys.id", "sessions.signin_key_id")
+        .select([
+          "sessions.id",
+          "sessions.user_id",
+          "sessions.created_at",
+          "sessions.expires_at",
+          "sessions.revoked_at",
+          "sessions.signin_key_id",
+          "sessions.proved_at",
+          "users.username",
+          "users.username_key",
+          "users.is_admin",
+          "user_keys.public_key as signin_key",
+        ])
+        .where("sessions.id", "=", id)
+        .executeTakeFirst();
+    },
     async tokenByHash(hash: string): Promise<RefreshTokenRow | undefined> {
       return db.selectFrom("refresh_tokens").selectAll().where("token_hash", "=", hash).executeTakeFirst();
     },
@@ -40,6 +65,20 @@ export function createSessionsRepository(db: Kysely<Schema>) {
           .execute();
         return true;
       });
+    },
+    /** The user's sessions that still work (not revoked, not expired), newest first. */
+    async listLive(userId: string, now: string): Promise<SessionRow[]> {
+      return db
+        .selectFrom("sessions")
+        .selectAll()
+        .where("user_id", "=", userId)
+        .where("revoked_at", "is", null)
+        .where("expires_at", ">", now)
+        .orderBy("created_at", "desc")
+        .execute();
+    },
+    async setProved(id: string, at: string): Promise<void> {
+      await db.updateTable("sessions").set({ proved_at: at }).where("id", "=", id).execute();
     },
     async revoke(id: string, at: string, reason: string): Promise<boolean> {
       const result = await db

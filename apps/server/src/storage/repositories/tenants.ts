@@ -34,7 +34,7 @@ const likeEscape = (s: string) => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 /**
  * Communities, their members and bans. Reads that answer "may this caller see it" take
  * the caller and filter in the query, so a hidden community and a missing one are the
- * same empty answer (issue 4: tenant isolation).
+ * same empty answer (tenant isolation).
  */
 export function createTenantsRepository(db: Kysely<Schema>) {
   const viewOf = (userId: string) =>
