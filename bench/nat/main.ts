@@ -47,11 +47,11 @@ async function iperf(a: LabDevice, b: LabDevice, address: string, seconds: numbe
   }
 }
 
-/** Average ping round trip in ms over `count` pings. */
-async function rtt(a: LabDevice, address: string, count = 50): Promise<number> {
-  const out = await run(a.host, "ping", ["-c", String(count), "-i", "0.02", "-q", address]);
-  const m = /= [\d.]+\/([\d.]+)\//.exec(out.stdout);
-  return m ? Number(m[1]) : Number.NaN;
+/** Minimum and average ping round trip in ms over `count` pings 10 ms apart. */
+async function rtt(a: LabDevice, address: string, count = 200): Promise<{ min: number; avg: number }> {
+  const out = await run(a.host, "ping", ["-c", String(count), "-i", "0.01", "-q", address]);
+  const m = /= ([\d.]+)\/([\d.]+)\//.exec(out.stdout);
+  return m ? { min: Number(m[1]), avg: Number(m[2]) } : { min: Number.NaN, avg: Number.NaN };
 }
 
 const handName = (d: LabDevice) => `wgb${process.pid % 10_000}${d.name}`.slice(0, 15);
@@ -197,19 +197,21 @@ export async function runNat(args: string[]): Promise<void> {
     log(`relay → direct after UDP opened: ${figures.relay_to_direct_ms} ms`);
 
     // Throughput and latency: the hand-made tunnel, warren direct, warren relayed.
-    const hand = await handTunnel(pr1, pr2);
-    figures.rtt_hand_ms = await rtt(pr1, hand.b);
-    figures.rtt_direct_ms = await rtt(pr1, pr2.address ?? "");
-    figures.rtt_relayed_ms = await rtt(sym1, sym2.address ?? "");
-    figures.rtt_added_direct_ms = Number(
-      (Number(figures.rtt_direct_ms) - Number(figures.rtt_hand_ms)).toFixed(3),
-    );
+    const handAddr = await handTunnel(pr1, pr2);
+    const hand = await rtt(pr1, handAddr.b);
+    const direct = await rtt(pr1, pr2.address ?? "");
+    const relayed = await rtt(sym1, sym2.address ?? "");
+    figures.rtt_hand_min_avg_ms = `${hand.min} / ${hand.avg}`;
+    figures.rtt_direct_min_avg_ms = `${direct.min} / ${direct.avg}`;
+    figures.rtt_relayed_min_avg_ms = `${relayed.min} / ${relayed.avg}`;
+    figures.rtt_added_direct_min_ms = Number((direct.min - hand.min).toFixed(3));
+    figures.rtt_added_direct_avg_ms = Number((direct.avg - hand.avg).toFixed(3));
     const bps = async (a: LabDevice, b: LabDevice, address: string) => {
       const all = [];
       for (let i = 0; i < 2; i++) all.push(await iperf(a, b, address, seconds));
       return Math.max(...all);
     };
-    figures.iperf_hand_mbit = Math.round((await bps(pr1, pr2, hand.b)) / 1e6);
+    figures.iperf_hand_mbit = Math.round((await bps(pr1, pr2, handAddr.b)) / 1e6);
     figures.iperf_direct_mbit = Math.round((await bps(pr1, pr2, pr2.address ?? "")) / 1e6);
     const serverPid = lab.server.child.pid ?? 0;
     const cpu0 = cpuSeconds(serverPid);
