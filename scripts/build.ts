@@ -3,7 +3,8 @@
  *
  *   packages/protocol/dist, packages/sdk/dist   JavaScript + type declarations (tsc)
  *   apps/cli/dist/                              the client: self-contained, no dependencies (esbuild)
- *   apps/server/dist/                           the server: our code in one bundle, its npm
+ *   apps/server/dist/                           the server (and the web dashboard's export in
+ *                                               dist/web): our code in one bundle, its npm
  *                                               dependencies left as dependencies (native
  *                                               drivers, Fastify plugins that read their own files)
  *   dist/packs/*.tgz                            `npm pack` of each, from a staging folder whose
@@ -118,6 +119,11 @@ async function buildServer(): Promise<void> {
   });
   // The shebang only on the entry point (a banner would put one on every chunk).
   setShebang(path.join(outdir, "warren-server.mjs"));
+  // The dashboard ships inside the server pack: built when missing or stale (a no-op
+  // when fresh), then copied beside the chunks, where plugins/web.ts looks for it.
+  run(process.execPath, [path.join(ROOT, "apps/web/scripts/build.mjs")]);
+  run("cp", ["-R", path.join(ROOT, "apps/web/out"), path.join(outdir, "web")]);
+  rmSync(path.join(outdir, "web/.build-hash"), { force: true });
 }
 
 interface LockEntry {

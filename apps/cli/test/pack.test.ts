@@ -195,6 +195,9 @@ describe.skipIf(!process.env.WARREN_TEST_SERVER_PACK)("the server pack", { timeo
       });
       const ready = await fetch(`${url.replace("localhost", "127.0.0.1")}/ready`);
       expect(ready.status).toBe(200);
+      // The web dashboard ships inside the pack.
+      const page = await fetch(`${url.replace("localhost", "127.0.0.1")}/`);
+      expect(await page.text()).toMatch(/^<!DOCTYPE html>/i);
     } finally {
       server.kill("SIGKILL");
     }

@@ -23,6 +23,7 @@ import { createInvites } from "./invites.js";
 import { createKeyChangeNotifier } from "./key-changes.js";
 import { createNetworkMembers } from "./network-members.js";
 import { createNetworks } from "./networks.js";
+import { createPeerPaths } from "./peer-paths.js";
 import { createPeers } from "./peers.js";
 import { createPresence } from "./presence.js";
 import { createRooms } from "./rooms.js";
@@ -103,6 +104,7 @@ export function createServices({ database, config, signingSecret, sealer, bus, s
   const addresses = createAddresses(networkDeps);
   const devices = createDevices({ db: database.db, repos, bus, audit, state });
   const peers = createPeers({ repos, bus, audit, state });
+  const peerPaths = createPeerPaths({ repos, bus });
   // A hub socket opened with a registered device's id makes that device online in its networks.
   scopes.listen({ connected: peers.connected, disconnected: peers.disconnected });
   const chat = createChat(repos.chat, repos.users, bus, audit);
@@ -171,6 +173,7 @@ export function createServices({ database, config, signingSecret, sealer, bus, s
     addresses,
     devices,
     peers,
+    peerPaths,
   };
 }
 
