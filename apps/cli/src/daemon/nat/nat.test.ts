@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { decodeCheck, encodeCheck, isCheck, PING, PONG } from "./checks.js";
 import { sameSubnet } from "./local-addresses.js";
 import { directReason, type NatType, relayReason } from "./reasons.js";
+import { trustedRelayUrl } from "./relay-client.js";
 import { bindingRequest, isStun, parseBindingResponse } from "./stun-client.js";
 
 describe("STUN client", () => {
@@ -83,5 +84,19 @@ describe("same subnet", () => {
     expect(sameSubnet(local, "192.168.1.7")).toBe(true);
     expect(sameSubnet(local, "192.168.2.7")).toBe(false);
     expect(sameSubnet(local, "example.org")).toBe(false);
+  });
+});
+
+describe("relay URLs a peer names", () => {
+  it("get this device's token only on the server's host or a sibling under its parent domain", () => {
+    const server = "https://warren.example.org";
+    expect(trustedRelayUrl("https://warren.example.org:8443", server)).toBe(true);
+    expect(trustedRelayUrl("https://relay3.example.org", server)).toBe(true);
+    expect(trustedRelayUrl("https://evil.example.com", server)).toBe(false);
+    expect(trustedRelayUrl("http://relay3.example.org", server)).toBe(false);
+    expect(trustedRelayUrl("https://example.org.evil.net", server)).toBe(false);
+    expect(trustedRelayUrl("http://10.0.0.9:8080", "http://10.0.0.8:8080")).toBe(false);
+    expect(trustedRelayUrl("http://10.0.0.8:9090", "http://10.0.0.8:8080")).toBe(true);
+    expect(trustedRelayUrl("not a url", server)).toBe(false);
   });
 });
