@@ -329,11 +329,20 @@ export function createPathManager(o: PathManagerOptions) {
 
   // ---- packets --------------------------------------------------------------------------
 
+  /** Hands a packet to WireGuard from the peer's loopback socket (closed: dropped). */
+  const toWireGuard = (p: PeerPath, packet: Buffer) => {
+    try {
+      p.local.send(packet);
+    } catch {
+      // the peer was just removed and its socket closed
+    }
+  };
+
   const fromNetwork = (msg: Buffer, rinfo: RemoteInfo) => {
     if (msg[0] === 0x57 && isCheck(msg)) return onCheck(msg, rinfo);
     const p = byAddr.get(`${rinfo.address}:${rinfo.port}`);
     if (p) {
-      p.local.send(msg);
+      toWireGuard(p, msg);
       return;
     }
     if (isStun(msg)) discovery.onStun(msg);
@@ -344,7 +353,7 @@ export function createPathManager(o: PathManagerOptions) {
   function fromRelay(device: string, packet: Buffer): boolean {
     const p = byDevice.get(device);
     if (!p) return false;
-    p.local.send(packet);
+    toWireGuard(p, packet);
     return true;
   }
 
