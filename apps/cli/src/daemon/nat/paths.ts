@@ -79,7 +79,7 @@ const CANDIDATE_TYPES = new Set<unknown>(["host", "srflx", "fixed"]);
 const IPV4_PORT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
 
 /** At most 16 candidates, each an IPv4 address with a port 1-65535 (no names: no DNS). */
-function validCandidates(list: unknown): Candidate[] {
+export function validCandidates(list: unknown): Candidate[] {
   if (!Array.isArray(list)) return [];
   const out: Candidate[] = [];
   for (const c of list.slice(0, 16) as { type?: unknown; addr?: unknown }[]) {
