@@ -10,6 +10,7 @@ import { registerJsonInput } from "./plugins/json-input.js";
 import { registerOpenApi } from "./plugins/openapi.js";
 import { registerSecurity } from "./plugins/security.js";
 import { registerValidation } from "./plugins/validation.js";
+import { registerWeb } from "./plugins/web.js";
 import { analyticsRoutes } from "./routes/analytics/index.js";
 import { auditRoutes } from "./routes/audit/index.js";
 import { challengeRoutes } from "./routes/auth/challenge.js";
@@ -126,6 +127,7 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
     },
     { prefix: API_PREFIX },
   );
+  await registerWeb(fastify);
 
   return {
     fastify,

@@ -1,6 +1,9 @@
 import type { Tokens } from "@warren/protocol";
 import { WarrenError } from "./errors.js";
 import { createDirect } from "./messaging/direct.js";
+import { accountResource } from "./resources/account.js";
+import { analyticsResource } from "./resources/analytics.js";
+import { auditResource } from "./resources/audit.js";
 import { authResource } from "./resources/auth.js";
 import { devicesResource } from "./resources/devices.js";
 import { invitesResource } from "./resources/invites.js";
@@ -82,6 +85,12 @@ export function createClient(options: ClientOptions) {
 
   return {
     auth,
+    /** my second factor (TOTP) and public keys */
+    account: accountResource(http),
+    /** a community's audit log (admins) */
+    audit: auditResource(http),
+    /** server analytics (server admins) */
+    analytics: analyticsResource(http),
     tenants: tenantsResource(http),
     invites: invitesResource(http),
     networks: networksResource(http),

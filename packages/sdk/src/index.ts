@@ -26,6 +26,11 @@ export {
   type X25519KeyPair,
   x25519FromSecret,
 } from "./crypto/hpke.js";
+export {
+  generateWireGuardKeys,
+  type WireGuardKeyPair,
+  wgQuickFile,
+} from "./crypto/wireguard.js";
 export { type ClientErrorCode, WarrenError } from "./errors.js";
 export { createDirect, type DirectMessages } from "./messaging/direct.js";
 export { createMemoryKeyStore, type KeyStore } from "./messaging/key-store.js";
@@ -40,6 +45,9 @@ export type {
   SetupOptions,
   StatusEvent,
 } from "./messaging/types.js";
+export type { NewPublicKey, TotpSetup } from "./resources/account.js";
+export type { AnalyticsSummary, DailyUsers, DayRange, MessageStats } from "./resources/analytics.js";
+export type { AuditEvent, AuditQuery } from "./resources/audit.js";
 export type { ChannelKind } from "./resources/messages.js";
 export type { TenantListQuery } from "./resources/tenants.js";
 export { createBackoff } from "./transport/backoff.js";

@@ -157,7 +157,7 @@ export const PersonalDataExport = Type.Object({
         { description: "your own devices' copies: their delivery, not their ciphertext" },
       ),
     }),
-    { description: "direct messages you sent or received (issue 6): metadata only, no ciphertext" },
+    { description: "direct messages you sent or received: metadata only, no ciphertext" },
   ),
   blocks: Type.Array(Type.Object({ user_id: Id, created_at: Time }), { description: "users you blocked" }),
   hub_sessions: Type.Array(
@@ -169,7 +169,7 @@ export const PersonalDataExport = Type.Object({
       duration_ms: Type.Union([Type.Integer(), Type.Null()]),
       recovered: Type.Boolean(),
     }),
-    { description: "your hub connections as analytics keep them (issue 6): no address is stored" },
+    { description: "your hub connections as analytics keep them: no address is stored" },
   ),
 });
 

@@ -32,7 +32,7 @@ export interface EnvelopeFields {
 /** base64(SHA-256(UTF-8 of `${device_key_id}\n${enc}\n${ciphertext}`)) */
 export async function copyHash(copy: SealedCopy): Promise<string> {
   const text = `${copy.device_key_id}\n${copy.enc}\n${copy.ciphertext}`;
-  const digest = await globalThis.crypto.subtle.digest("SHA-256", utf8(text));
+  const digest = await globalThis.crypto.subtle.digest("SHA-256", utf8(text) as Uint8Array<ArrayBuffer>);
   return toBase64(new Uint8Array(digest));
 }
 

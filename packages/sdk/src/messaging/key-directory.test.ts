@@ -52,6 +52,19 @@ describe("key directory", () => {
     expect(changes).toEqual([]);
   });
 
+  it("a device first seen half registered completes without a key change; another device still is one", async () => {
+    const s = server();
+    s.keys.set(BOB, [key("sig", "phone", "ed25519")]);
+    const { dir, changes } = directory(s);
+    await dir.keysOf(BOB, true);
+    s.keys.set(BOB, [key("sig", "phone", "ed25519"), key("enc", "phone")]);
+    expect((await dir.sendable(BOB, true)).map((k) => k.id)).toEqual(["sig", "enc"]);
+    expect(changes).toEqual([]);
+    s.keys.set(BOB, [key("sig", "phone", "ed25519"), key("enc", "phone"), key("enc2", "laptop")]);
+    await expect(dir.sendable(BOB, true)).rejects.toMatchObject({ code: "untrusted_keys" });
+    expect(changes.map((c) => c.added.map((k) => k.id))).toEqual([["enc2"]]);
+  });
+
   it("refuses an added or replaced key until trust, and says so once", async () => {
     const s = server();
     s.keys.set(BOB, [key("b1", "phone")]);

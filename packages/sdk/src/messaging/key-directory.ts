@@ -76,8 +76,25 @@ export function createKeyDirectory(deps: KeyDirectoryDeps) {
     const known = entries.get(user);
     const stored = known?.trusted ?? (await loadTrusted(user));
     // First sight of this user's keys (or of any key: none trusted yet): trust on first use.
-    const previous = stored && stored.length > 0 ? stored : undefined;
+    let previous = stored && stored.length > 0 ? stored : undefined;
     if (!previous && keys.length > 0) await saveTrusted(user, keys);
+    if (previous) {
+      // A device registers its two keys one after the other, so a fetch between them
+      // (keys_changed after the first) sees it half made. Its missing kind, for a device
+      // whose trusted keys are all still there, is first use of that device: trusted as
+      // a first set is, not reported as a change.
+      const base = previous;
+      const completing = keys.filter(
+        (k) =>
+          !base.some((t) => sameKey(t, k)) &&
+          !base.some((t) => t.device === k.device && t.kind === k.kind) &&
+          base.some((t) => t.device === k.device && keys.some((c) => sameKey(c, t))),
+      );
+      if (completing.length > 0) {
+        previous = [...base, ...completing];
+        await saveTrusted(user, previous);
+      }
+    }
     let trusted = previous ?? keys;
     const baseline = trusted;
     const added = keys.filter((k) => !baseline.some((t) => sameKey(t, k)));
