@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -148,6 +148,71 @@ describe("the client pack", { timeout: 300_000 }, () => {
     expect(config.stdout).toMatch(/^\[Interface\]$/m);
     expect(config.stdout).toMatch(/^PrivateKey = \S+$/m);
     expect(config.stdout).toMatch(/^Address = 10\.61\.0\.\d+\/24$/m);
+  });
+});
+
+describe("the library packs", { timeout: 300_000 }, () => {
+  it("install, load, and their type declarations compile in a strict project", async () => {
+    const dir = tempDir("warren-libs-");
+    writeFileSync(
+      path.join(dir, "package.json"),
+      '{ "name": "uses-warren", "private": true, "type": "module" }\n',
+    );
+    // --prefer-offline: the SDK's own dependencies come from npm's cache when they are there.
+    await run(
+      "npm",
+      [
+        "install",
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        packNamed("warren-protocol"),
+        packNamed("warren-sdk"),
+      ],
+      { cwd: dir, timeout: 240_000 },
+    );
+    writeFileSync(
+      path.join(dir, "use.ts"),
+      [
+        'import { PROTOCOL_VERSION } from "@warren/protocol";',
+        'import { type Client, createClient } from "@warren/sdk";',
+        "const version: number = PROTOCOL_VERSION;",
+        "const make: (options: Parameters<typeof createClient>[0]) => Client = createClient;",
+        "console.log(version, typeof make);",
+        "",
+      ].join("\n"),
+    );
+    writeFileSync(
+      path.join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2023",
+          lib: ["ES2023", "DOM"],
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          types: [],
+        },
+        files: ["use.ts"],
+      }),
+    );
+    const tsc = path.join(REPO, "node_modules/typescript/bin/tsc");
+    const compiled = await run(process.execPath, [tsc, "-p", dir], { cwd: dir, timeout: 120_000 }).catch(
+      (err: { stdout?: string }) => ({ stdout: `tsc failed:\n${err.stdout}` }),
+    );
+    expect(compiled.stdout).toBe("");
+    const loaded = await run(
+      process.execPath,
+      [
+        "--input-type=module",
+        "-e",
+        'const m = await import("@warren/sdk"); console.log(typeof m.createClient);',
+      ],
+      { cwd: dir },
+    );
+    expect(loaded.stdout.trim()).toBe("function");
   });
 });
 
