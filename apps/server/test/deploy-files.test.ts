@@ -283,6 +283,11 @@ describe("monitoring", () => {
       await run(PROMTOOL, ["check", "config", path.join(REPO, "monitoring/prometheus.yml")], {
         timeout: 60_000,
       });
+      // The rules' unit tests: each alert fires on the series it is meant for, and only then.
+      const tested = await run(PROMTOOL, ["test", "rules", path.join(REPO, "monitoring/alerts.test.yml")], {
+        timeout: 60_000,
+      });
+      expect(`${tested.stdout}${tested.stderr}`).toContain("SUCCESS");
     }
   });
 
