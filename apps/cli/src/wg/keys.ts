@@ -10,7 +10,8 @@ export interface WireGuardKeyPair {
 }
 
 const fromUrl = (b64url: string) => Buffer.from(b64url, "base64url").toString("base64");
-const toUrl = (b64: string) => Buffer.from(b64, "base64").toString("base64url");
+// PKCS#8 (RFC 8410) wrapping of a raw X25519 private key: what precedes its 32 bytes.
+const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
 
 export function generateWireGuardKeys(): WireGuardKeyPair {
   const { privateKey } = generateKeyPairSync("x25519");
@@ -22,9 +23,12 @@ export function generateWireGuardKeys(): WireGuardKeyPair {
 export function wireGuardPublicKey(privateKey: string): string {
   const raw = Buffer.from(privateKey, "base64");
   if (raw.length !== 32) throw new Error("a WireGuard private key is 32 bytes of base64");
+  // Imported as PKCS#8, not as a JWK: a JWK must carry its public half (x), and Node.js
+  // 24 refuses one whose x is missing or wrong, which is what is being computed here.
   const key = createPrivateKey({
-    key: { kty: "OKP", crv: "X25519", d: toUrl(privateKey), x: "" },
-    format: "jwk",
+    key: Buffer.concat([X25519_PKCS8_PREFIX, raw]),
+    format: "der",
+    type: "pkcs8",
   });
   return fromUrl(createPublicKey(key).export({ format: "jwk" }).x as string);
 }
