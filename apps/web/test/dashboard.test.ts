@@ -95,10 +95,13 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
     it("Add a device: keys made in the browser, only the public key sent, wg-quick file and QR offered; peers appear live", async () => {
       await alice.goto(`${base}/devices/?network=${networkId}`);
       await alice.getByLabel("Device name").fill("alice-phone");
+      // The owner pins her device's address.
+      await alice.getByLabel("Fixed address (optional)").fill("10.77.0.50");
       await alice.getByRole("button", { name: "Make keys and config" }).click();
       await alice.getByTestId("device-config").waitFor();
       await alice.goto(`${base}/network/?id=${networkId}`);
       await waitForText(alice, "[data-testid=peers]", "alice-phone");
+      await waitForText(alice, "[data-testid=peers]", "10.77.0.50");
 
       await bob.goto(`${base}/devices/?network=${networkId}`);
       await bob.getByLabel("Device name").fill("bob-phone");
