@@ -1,10 +1,13 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
-// The WireGuard LAN suite needs root and wireguard-go (.ci/run installs them and sets
-// WARREN_TEST_WIREGUARD=1); elsewhere the file is left out rather than failing.
-const lanSuite = "apps/cli/test/lan.test.ts";
+// The WireGuard suites (the LAN one and the NAT lab) need root, wireguard-go and
+// nftables (.ci/run installs them and sets WARREN_TEST_WIREGUARD=1); elsewhere the files
+// are left out rather than failing.
+const wireGuardSuites = ["apps/cli/test/lan.test.ts", "apps/cli/test/nat.test.ts"];
 if (!process.env.WARREN_TEST_WIREGUARD) {
-  console.warn(`${lanSuite} not run: set WARREN_TEST_WIREGUARD=1 (root, wireguard-go) to include it`);
+  console.warn(
+    `${wireGuardSuites.join(", ")} not run: set WARREN_TEST_WIREGUARD=1 (root, wireguard-go, nft) to include them`,
+  );
 }
 
 export default defineConfig({
@@ -17,7 +20,7 @@ export default defineConfig({
     ],
     exclude: process.env.WARREN_TEST_WIREGUARD
       ? configDefaults.exclude
-      : [...configDefaults.exclude, lanSuite],
+      : [...configDefaults.exclude, ...wireGuardSuites],
     // Generous: a server process starts in ~2 s on an idle machine but 10-20 s on a loaded one.
     testTimeout: 90_000,
     hookTimeout: 60_000,

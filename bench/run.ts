@@ -7,15 +7,20 @@
  *       two warren instances and Redis against one instance (bench/README.md)
  *   dm [--quick] [--no-write]
  *       direct messages stored and delivered, on SQLite and PostgreSQL (bench/README.md)
+ *   nat [--quick] [--no-write]
+ *       the NAT lab (root): join to first ping, failover, relay to direct, iperf3 direct
+ *       vs a hand-made WireGuard tunnel vs relayed, server CPU per relayed GB, latency
  */
 import { runCluster } from "./cluster/main.js";
 import { runDm } from "./dm/main.js";
+import { runNat } from "./nat/main.js";
 import { runRelay } from "./relay/main.js";
 
 const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
   relay: runRelay,
   cluster: runCluster,
   dm: runDm,
+  nat: runNat,
 };
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
@@ -37,6 +42,10 @@ benchmarks:
       direct messages: dm.send stored before its acknowledgement and delivered to an
       online device, on SQLite and PostgreSQL: messages/s, server CPU per message,
       acknowledgement and delivery latency at a paced rate.
+  nat [--quick] [--no-write]
+      the NAT lab in network namespaces (root; wireguard-go, nftables, iperf3): join to
+      first ping, failover, relay to direct, throughput direct vs a WireGuard tunnel set
+      up by hand vs relayed, server CPU per relayed GB, ping latency added.
 `;
 
 const [name, ...args] = process.argv.slice(2);

@@ -236,4 +236,29 @@ export const SETTINGS = [
     default: "",
     doc: "When set, GET /stats requires `Authorization: Bearer <STATS_TOKEN>` (or ?token=).",
   },
+  {
+    env: "STUN_PORT",
+    default: "3478",
+    doc: "UDP port answering STUN Binding requests (RFC 8489), so devices learn their public address; open it in the firewall. Empty: no STUN (devices then use the relay or LAN addresses).",
+  },
+  {
+    env: "STUN_ALT_PORT",
+    default: "<STUN_PORT+1>",
+    doc: "A second STUN port: a device asking both from one socket learns whether its NAT maps per destination (symmetric). Empty with STUN_PORT set: STUN_PORT+1; `off`: none.",
+  },
+  {
+    env: "STUN_RATE_LIMIT",
+    default: "20",
+    doc: "STUN requests per second per source address (burst twice that); more are dropped.",
+  },
+  {
+    env: "RELAY_RATE_LIMIT",
+    default: "16MiB",
+    doc: "Bytes per second one device may send through the packet relay (burst twice that); more are dropped and counted as refusals. `0`: the relay is off.",
+  },
+  {
+    env: "RELAY_URL",
+    default: "",
+    doc: "With several instances: the base URL (`https://relay3.example.org`) where devices reach this instance's packet relay directly, given to devices as their home relay. Empty: the URL the device connected to.",
+  },
 ] as const;

@@ -75,6 +75,18 @@ export interface Config {
   analytics: { retentionDays: number; flushIntervalMs: number };
   hub: HubConfig;
   messages: MessagesConfig;
+  nat: NatConfig;
+}
+
+/** Endpoint discovery (STUN) and the packet relay. */
+export interface NatConfig {
+  /** undefined: no STUN */
+  stunPort: number | undefined;
+  stunAltPort: number | undefined;
+  stunRate: number;
+  /** bytes per second per device through the relay; 0: relay off */
+  relayBytesPerSecond: number;
+  relayUrl: string | undefined;
 }
 
 export interface DatabaseTimeouts {
@@ -257,8 +269,34 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
       allowUnverified: read("ALLOW_UNVERIFIED", parseBool, false),
       allowUnsigned: read("ALLOW_UNSIGNED", parseBool, false),
     },
+    nat: natConfig(raw, read),
   };
   return Object.freeze(config);
+}
+
+/** STUN_PORT set to "" turns STUN off; unset means the default 3478. */
+function natConfig(
+  raw: RawSettings,
+  read: <T>(name: SettingName, parse: (v: string) => T, fallback: T) => T,
+): NatConfig {
+  const stunOff = raw.STUN_PORT !== undefined && raw.STUN_PORT.trim() === "";
+  const stunPort = stunOff ? undefined : read("STUN_PORT", parsePort, 3478);
+  const alt = raw.STUN_ALT_PORT?.trim();
+  const stunAltPort =
+    stunPort === undefined || alt === "off"
+      ? undefined
+      : read("STUN_ALT_PORT", parsePort, stunPort < 65535 ? stunPort + 1 : stunPort - 1);
+  return {
+    stunPort,
+    stunAltPort,
+    stunRate: read("STUN_RATE_LIMIT", parsePositiveNumber, 20),
+    relayBytesPerSecond: read(
+      "RELAY_RATE_LIMIT",
+      (v) => (v.trim() === "0" ? 0 : parseBytes(v)),
+      16 * 1024 * 1024,
+    ),
+    relayUrl: read("RELAY_URL", (v) => parseUrl(["http:", "https:"])(v).replace(/\/+$/, ""), "") || undefined,
+  };
 }
 
 /** Merges the environment with `warren server` flags (flags win). */

@@ -15,6 +15,8 @@ import { createMemoryState } from "./state/index.js";
 import { createRedisState } from "./state/redis-state.js";
 import { createDatabase } from "./storage/create-database.js";
 import { migrate } from "./storage/migrations/index.js";
+import { startStun } from "./stun/start-stun.js";
+import type { StunServer } from "./stun/stun-server.js";
 
 export interface RunningServer {
   url: string;
@@ -22,6 +24,8 @@ export interface RunningServer {
   app: App;
   services: Services;
   hub: Hub;
+  /** the STUN endpoint, when STUN_PORT is set and a port could be bound */
+  stun: StunServer | undefined;
   /** Graceful stop: refuse new work, let in-flight requests finish (bounded), close stores. */
   close(): Promise<void>;
 }
@@ -116,6 +120,8 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     const scheme = https ? "https" : "http";
     const url = `${scheme}://${displayHost(config.host)}:${port}`;
 
+    const stun = await startStun(config, log);
+
     const redirect =
       https && config.httpRedirectPort !== undefined ? await startRedirect(config, port) : undefined;
 
@@ -124,6 +130,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       closed ??= (async () => {
         app.beginShutdown();
         redirect?.close();
+        stun?.close();
         // One SHUTDOWN_TIMEOUT for sockets and in-flight requests together, not one each.
         const deadline = Date.now() + config.shutdownTimeoutMs;
         await hub?.shutdown(config.shutdownTimeoutMs);
@@ -151,7 +158,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       })();
       return closed;
     };
-    return { url, port, app, services, hub, close };
+    return { url, port, app, services, hub, stun, close };
   } catch (err) {
     await database.close();
     redis?.disconnect();

@@ -4,6 +4,8 @@ import { action, finish } from "../action.js";
 import { createDaemon } from "../daemon/daemon.js";
 import { parseEndpoint } from "../daemon/endpoint.js";
 import { handleFrame } from "../daemon/events.js";
+import type { Offer } from "../daemon/nat/paths.js";
+import { createRelayClient } from "../daemon/nat/relay-client.js";
 import { isRunning, loadState } from "../daemon/state.js";
 import { resolveTargets } from "../daemon/targets.js";
 import { CliError } from "../output.js";
@@ -31,6 +33,7 @@ interface UpOptions {
   endpoint?: string;
   port?: string;
   userspace: "auto" | "always" | "never";
+  plainWireguard?: boolean;
 }
 
 export function upCommand(): Command {
@@ -49,6 +52,10 @@ export function upCommand(): Command {
       "--port <port>",
       "first UDP listen port to use; each further network takes the next free one",
       "51820",
+    )
+    .option(
+      "--plain-wireguard",
+      "WireGuard listens on the port itself and peers dial the reported endpoint: no NAT traversal, no relay",
     )
     .addOption(
       new Option(
@@ -94,6 +101,21 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
       "interfaces of another server, account or device are still up here (daemon.json): run `warren down` first",
     );
   }
+  // Relayed packets and refusals reach the daemon once it exists (below).
+  let relay: Pick<ReturnType<typeof createDaemon>, "fromRelay" | "relayRefused"> | undefined;
+  const relayClient = opts.plainWireguard
+    ? undefined
+    : createRelayClient({
+        deviceId: device.device_id,
+        onPacket: (from, packet) => relay?.fromRelay(from, packet),
+        onRefused: (to, reason) => relay?.relayRefused(to, reason),
+        onHome: (home) => log(`home relay: instance ${home.instance}`),
+        accessToken: async () => {
+          await client.auth.me(); // refreshes an expired access token
+          return client.tokens?.access_token ?? "";
+        },
+        log,
+      });
   const daemon = createDaemon({
     client,
     credentials,
@@ -102,13 +124,19 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
     prefix: opts.prefix,
     endpoint: opts.endpoint,
     firstPort,
+    paths: relayClient && {
+      relay: relayClient,
+      signal: (peer, offer) =>
+        socket.send({ type: "signal", to: peer.userId, to_device: peer.deviceId, payload: offer }),
+    },
     log,
   });
   process.on("SIGHUP", () => daemon.reload());
+  relay = daemon;
   // Reconnect within seconds: the tunnels keep working meanwhile, but peer changes wait.
   const socket = client.socket({
     device: device.device_id,
-    WebSocket: WebSocket as never,
+    WebSocket: (relayClient?.WebSocket ?? WebSocket) as never,
     reconnect: { minDelayMs: 500, maxDelayMs: 5_000 },
   });
   for (const type of EVENTS) {
@@ -116,6 +144,11 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
       void handleFrame(daemon, frame)?.catch((err) => log(`event ${type}: ${(err as Error).message}`));
     });
   }
+  socket.on("signal", (frame) => {
+    const payload = frame.payload as Partial<Offer> | undefined;
+    if (payload?.warren !== "paths/1" || typeof payload.network !== "string" || !frame.from_device) return;
+    daemon.onOffer(frame.from_device, payload as Offer);
+  });
   socket.on("open", (event) => {
     if (!event.reconnected) return;
     log("reconnected to the server: reconciling");
@@ -144,6 +177,7 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
   } finally {
     clearInterval(timer);
     socket.close();
+    relayClient?.close();
     await daemon.stop();
     process.off("SIGTERM", onSignal);
     process.off("SIGINT", onSignal);

@@ -5,6 +5,9 @@ import { loadDevice } from "../store/device.js";
 import type { WireGuardBackend } from "../wg/backend.js";
 import { interfaceName, specFromConfig } from "../wg/export.js";
 import { endpointText, localAddressTowards, parseEndpoint } from "./endpoint.js";
+import { createPathManager, type Offer, type PathManager, type PeerInfo } from "./nat/paths.js";
+import { savePaths } from "./nat/paths-file.js";
+import type { RelayClient } from "./nat/relay-client.js";
 import { type DaemonState, loadState, type NetworkState, nextListenPort, saveState } from "./state.js";
 
 /**
@@ -25,7 +28,18 @@ export interface DaemonOptions {
   endpoint?: string;
   /** the first UDP listen port; each further network takes the next free one */
   firstPort?: number;
+  /**
+   * NAT traversal: a forwarder per interface owns the listen port, WireGuard sits on
+   * loopback behind it, and pairs go direct or through this relay. Absent: WireGuard
+   * listens on the port itself and peers dial the reported endpoint (LAN, public hosts).
+   */
+  paths?: { relay: RelayClient; signal(peer: PeerInfo, offer: Offer): void };
   log: (line: string) => void;
+}
+
+/** Where WireGuard listens when a forwarder owns the listen port: a port 10000 away. */
+export function wireGuardPortFor(listenPort: number): number {
+  return listenPort + 10_000 <= 65_535 ? listenPort + 10_000 : listenPort - 10_000;
 }
 
 export interface NetworkTarget {
@@ -43,7 +57,13 @@ export function createDaemon(options: DaemonOptions) {
   const again = new Set<string>();
   const waiting = new Map<string, NetworkTarget>();
   const announced = new Set<string>();
+  const managers = new Map<string, PathManager>();
+  const starting = new Map<string, Promise<PathManager>>();
   let stopped = false;
+  let pathsTimer: NodeJS.Timeout | undefined;
+  let pathsDirty = false;
+  const reported = new Map<string, string>();
+  const early = new Map<string, { packet: Buffer; at: number }>();
 
   function initialState(): DaemonState {
     const old = loadState();
@@ -127,8 +147,25 @@ export function createDaemon(options: DaemonOptions) {
       throw err;
     }
     if (!state.networks[networkId]) return;
-    const spec = specFromConfig(config, await privateKey(), entry.interface, entry.listen_port);
+    const manager = options.paths ? await managerFor(entry) : undefined;
+    const spec = specFromConfig(
+      config,
+      await privateKey(),
+      entry.interface,
+      manager ? wireGuardPortFor(entry.listen_port) : entry.listen_port,
+    );
+    if (manager) {
+      const listed = (await client.networks.peers(networkId)).peers;
+      const infos: PeerInfo[] = [];
+      for (const p of listed) {
+        if (p.device_id === options.deviceId) continue;
+        infos.push({ publicKey: p.public_key, deviceId: p.device_id, userId: p.user_id, name: p.name });
+      }
+      const endpoints = await manager.setPeers(infos);
+      for (const peer of spec.peers) peer.endpoint = endpoints.get(peer.publicKey) ?? null;
+    }
     const result = await backend.apply(spec);
+    if (manager) deliverEarly(manager);
     if (!announced.has(networkId)) {
       announced.add(networkId);
       log(
@@ -142,6 +179,120 @@ export function createDaemon(options: DaemonOptions) {
     if (changed) save();
     // A new interface may listen elsewhere than before; start() and reconnects report the rest.
     if (result.created) await reportEndpoint(entry);
+  }
+
+  /** The forwarder of a network's interface, started once, on first use. */
+  function managerFor(entry: NetworkState): Promise<PathManager> {
+    let start = starting.get(entry.network_id);
+    const had = managers.get(entry.network_id);
+    if (had && !start) return Promise.resolve(had);
+    if (!start) {
+      start = startManager(entry).finally(() => starting.delete(entry.network_id));
+      starting.set(entry.network_id, start);
+    }
+    return start;
+  }
+
+  async function startManager(entry: NetworkState): Promise<PathManager> {
+    const paths = options.paths as NonNullable<DaemonOptions["paths"]>;
+    const given = options.endpoint === undefined ? undefined : parseEndpoint(options.endpoint);
+    const manager = createPathManager({
+      networkId: entry.network_id,
+      deviceId: options.deviceId,
+      listenPort: entry.listen_port,
+      wgPort: wireGuardPortFor(entry.listen_port),
+      serverHost: await serverAddress(),
+      relay: paths.relay,
+      fixed: given ? { host: given.host, port: given.port ?? entry.listen_port } : undefined,
+      interfacePrefix: options.prefix,
+      signal: paths.signal,
+      onChange: () => {
+        pathsDirty = true;
+      },
+      log: (line) => log(`${entry.network_name}: ${line}`),
+    });
+    // Registered before it starts: offers that arrive meanwhile wait in it for their peer.
+    managers.set(entry.network_id, manager);
+    try {
+      await manager.start();
+    } catch (err) {
+      manager.close();
+      managers.delete(entry.network_id);
+      throw err;
+    }
+    pathsTimer ??= setInterval(writePaths, 1_000);
+    return manager;
+  }
+
+  async function serverAddress(): Promise<string> {
+    const host = new URL(server).hostname.replace(/^\[|\]$/g, "");
+    const { lookup } = await import("node:dns/promises");
+    return (await lookup(host, { family: 4 })).address;
+  }
+
+  /** paths.json for `warren status`, and a report to the server when a pair's path or reason changed. */
+  function writePaths(): void {
+    if (!pathsDirty) return;
+    pathsDirty = false;
+    const networks: Record<string, ReturnType<PathManager["status"]>> = {};
+    for (const [id, m] of managers) networks[id] = m.status();
+    savePaths({ device_id: options.deviceId, updated_at: new Date().toISOString(), networks });
+    for (const [id, status] of Object.entries(networks)) {
+      const entry = state.networks[id];
+      if (!entry) continue;
+      const body = {
+        nat: status.nat,
+        paths: status.peers.map((p) => ({
+          device_id: p.device_id,
+          path: p.path,
+          endpoint: p.endpoint,
+          local_candidate: p.local_candidate,
+          relay_instance: p.relay_instance,
+          reason: p.reason,
+          rtt_ms: p.rtt_ms,
+        })),
+      };
+      // Round-trip times change all the time: they alone are no reason to report.
+      const key = JSON.stringify({ ...body, paths: body.paths.map((p) => ({ ...p, rtt_ms: null })) });
+      if (reported.get(id) === key) continue;
+      reported.set(id, key);
+      client.peers.reportPaths(entry.peer_id, body).catch((err: Error) => {
+        // Tried again with the next change, or in half a minute.
+        reported.delete(id);
+        setTimeout(() => {
+          pathsDirty = true;
+        }, 30_000).unref();
+        log(`${entry.network_name}: path report failed: ${err.message}`);
+      });
+    }
+  }
+
+  /** A peer's offer of candidates, through the hub. */
+  function onOffer(fromDevice: string, offer: Offer): void {
+    managers.get(offer.network)?.onOffer(fromDevice, offer);
+  }
+
+  /**
+   * A packet through the relay: the first network holding that device takes it. One from
+   * a device no network knows yet (its peer_added is still on the way) is kept for a few
+   * seconds and handed over at the next sync: it is usually a handshake initiation, and
+   * WireGuard would send the next one only 5 s later.
+   */
+  function fromRelay(device: string, packet: Buffer): void {
+    for (const m of managers.values()) if (m.fromRelay(device, packet)) return;
+    if (early.size >= 64) early.delete(early.keys().next().value as string);
+    early.set(device, { packet, at: Date.now() });
+  }
+
+  function deliverEarly(manager: PathManager): void {
+    for (const [device, { packet, at }] of early) {
+      if (Date.now() - at > 5_000) early.delete(device);
+      else if (manager.fromRelay(device, packet)) early.delete(device);
+    }
+  }
+
+  function relayRefused(device: string, reason: string): void {
+    for (const m of managers.values()) m.refused(device, reason);
   }
 
   async function reportEndpoint(entry: NetworkState): Promise<void> {
@@ -179,6 +330,9 @@ export function createDaemon(options: DaemonOptions) {
     if (!entry) return;
     delete state.networks[networkId];
     announced.delete(networkId);
+    managers.get(networkId)?.close();
+    managers.delete(networkId);
+    pathsDirty = true;
     save();
     await backend.remove(entry.interface);
     log(`${entry.network_name}: removed ${entry.interface}: ${reason}`);
@@ -218,6 +372,11 @@ export function createDaemon(options: DaemonOptions) {
   async function stop(): Promise<void> {
     stopped = true;
     await Promise.allSettled([...running.values()]);
+    clearInterval(pathsTimer);
+    pathsDirty = true;
+    writePaths();
+    for (const m of managers.values()) m.close();
+    managers.clear();
     state.pid = null;
     save();
   }
@@ -233,6 +392,9 @@ export function createDaemon(options: DaemonOptions) {
     stop,
     waiting,
     userId,
+    onOffer,
+    fromRelay,
+    relayRefused,
   };
 }
 

@@ -7,6 +7,7 @@ import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
+import { createRelayAccess } from "../services/relay-access.js";
 import { catchUp } from "./catch-up.js";
 import { Connection, type HubSocket, hubSocketClass, type Identity } from "./connection.js";
 import { createContactCache } from "./contact-cache.js";
@@ -17,6 +18,7 @@ import { startHeartbeat } from "./heartbeat.js";
 import { startLiveness } from "./liveness.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
+import { createPacketRelay } from "./packet-relay.js";
 import { createUpgradeCheck, refuse, SUBPROTOCOL, WS_PATHS } from "./upgrade.js";
 
 /** Frames a socket may have waiting behind a slow one before it counts as abuse. */
@@ -77,10 +79,20 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
   let closing = false;
 
   const contacts = createContactCache();
+  const packets = createPacketRelay({
+    access: createRelayAccess(services.repos),
+    bytesPerSecond: config.nat.relayBytesPerSecond,
+    maxQueuedBytes: hub.slowClientBytes / 2,
+    instanceId: config.redis.instanceId,
+    url: config.nat.relayUrl,
+    stunPorts: [config.nat.stunPort, config.nat.stunAltPort].filter((p): p is number => p !== undefined),
+    registry: metrics.registry,
+  });
   const deliver = (topic: string, event: BusEvent): void => {
     const sockets = local.socketsOf(topic);
     if (!sockets) return;
     contacts.observe(event);
+    packets.observe(event);
     switch (event.kind) {
       case "frame":
         for (const conn of sockets)
@@ -146,6 +158,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
    * frames wait in the socket's backlog.
    */
   const receive = (conn: Connection, data: RawData, isBinary: boolean) => {
+    if (isBinary && packets.receive(conn, data)) return;
     if (!conn.busy) {
       const waiting = dispatch(conn, data, isBinary);
       if (waiting) wait(conn, waiting);
@@ -263,6 +276,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     const closedAt = Date.now();
     metrics.connectionDuration.observe((closedAt - conn.openedAt) / 1000);
     local.removeAll(conn);
+    packets.closed(conn);
     const { userId, device } = conn.identity;
     services.analytics.sessionClosed(conn.id, userId, device, conn.openedAt, closedAt);
     try {

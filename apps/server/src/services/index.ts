@@ -22,6 +22,7 @@ import { createInvites } from "./invites.js";
 import { createKeyChangeNotifier } from "./key-changes.js";
 import { createNetworkMembers } from "./network-members.js";
 import { createNetworks } from "./networks.js";
+import { createPeerPaths } from "./peer-paths.js";
 import { createPeers } from "./peers.js";
 import { createPresence } from "./presence.js";
 import { createRooms } from "./rooms.js";
@@ -97,6 +98,7 @@ export function createServices({ database, config, signingSecret, bus, state, re
   const addresses = createAddresses(networkDeps);
   const devices = createDevices({ db: database.db, repos, bus, audit, state });
   const peers = createPeers({ repos, bus, audit, state });
+  const peerPaths = createPeerPaths({ repos, bus });
   // A hub socket opened with a registered device's id makes that device online in its networks.
   scopes.listen({ connected: peers.connected, disconnected: peers.disconnected });
   const chat = createChat(repos.chat, repos.users, bus, audit);
@@ -165,6 +167,7 @@ export function createServices({ database, config, signingSecret, bus, state, re
     addresses,
     devices,
     peers,
+    peerPaths,
   };
 }
 

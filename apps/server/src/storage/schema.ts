@@ -316,6 +316,14 @@ export interface AnalyticsInstancesTable {
   last_seen_at: string;
 }
 
+/** The paths a device last reported to its peers in a network (JSON of PeerPathsBody). */
+export interface PeerPathsTable {
+  peer_id: string;
+  network_id: string;
+  report: string;
+  updated_at: string;
+}
+
 export interface Schema {
   users: UsersTable;
   user_keys: UserKeysTable;
@@ -335,6 +343,7 @@ export interface Schema {
   invites: InvitesTable;
   devices: DevicesTable;
   peers: PeersTable;
+  peer_paths: PeerPathsTable;
   address_reservations: AddressReservationsTable;
   chat_messages: ChatMessagesTable;
   analytics_sessions: AnalyticsSessionsTable;

@@ -41,6 +41,7 @@ for (const backend of backends()) {
           "network_bans",
           "network_members",
           "networks",
+          "peer_paths",
           "peers",
           "recovery_codes",
           "refresh_tokens",

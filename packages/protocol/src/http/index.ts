@@ -7,4 +7,5 @@ export * from "./devices.js";
 export * from "./direct-messages.js";
 export * from "./me.js";
 export * from "./networks.js";
+export * from "./peer-paths.js";
 export * from "./tenants.js";

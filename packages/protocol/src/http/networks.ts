@@ -1,6 +1,7 @@
 import { type Static, Type } from "typebox";
 import { UUID_PATTERN } from "../ids.js";
 import { Id, NAME_PATTERN, Timestamp } from "./common.js";
+import { PeerPathReport } from "./peer-paths.js";
 import { TenantRole } from "./tenants.js";
 
 /** Networks (virtual LANs) of a community, their members, peers and addresses (issue 4). */
@@ -146,6 +147,11 @@ export const NetworkPeer = Type.Object({
   }),
   online: Type.Boolean(),
   last_seen: Type.Union([Timestamp, Type.Null()]),
+  path_report: Type.Optional(
+    Type.Union([PeerPathReport, Type.Null()], {
+      description: "the paths this device last reported to the other peers (direct or relay, and why)",
+    }),
+  ),
 });
 export type NetworkPeer = Static<typeof NetworkPeer>;
 

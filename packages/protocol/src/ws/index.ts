@@ -1,3 +1,4 @@
 export * from "./client-frames.js";
 export * from "./close-codes.js";
+export * from "./packet-frames.js";
 export * from "./server-frames.js";

@@ -1,4 +1,5 @@
 import type { ErrorCode } from "../errors.js";
+import type { PeerPathReport } from "../http/peer-paths.js";
 
 /** Frames the server sends. Shapes are documented with examples in docs/protocol.md. */
 
@@ -190,6 +191,14 @@ export type PeerEventFrame =
       peer_id: string;
       status: "online" | "offline";
       endpoint: string | null;
+    }
+  | {
+      /** a device reported new paths to its peers (GET /networks/:id/peers has the latest) */
+      type: "peer_path";
+      network_id: string;
+      peer_id: string;
+      device_id: string;
+      report: PeerPathReport;
     };
 
 /**

@@ -4,6 +4,8 @@ import {
   PeerConfigQuery,
   PeerEndpointBody,
   PeerListResponse,
+  PeerPathReport,
+  PeerPathsBody,
   WireGuardConfig,
   WireGuardConfigText,
 } from "@warren/protocol";
@@ -33,7 +35,11 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
         response: { 200: PeerListResponse, ...errors(400, 401, 404) },
       },
     },
-    async (request) => peers.list(principalOf(request).userId, request.params.id),
+    async (request) =>
+      services.peerPaths.attach(
+        request.params.id,
+        await peers.list(principalOf(request).userId, request.params.id),
+      ),
   );
 
   r.delete(
@@ -52,6 +58,23 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       await peers.remove(principalOf(request).userId, request.params.id, contextOf(request));
       return reply.code(204).send(null);
     },
+  );
+
+  r.put(
+    "/peers/:id/paths",
+    {
+      preHandler: requireAuth,
+      schema: {
+        ...common,
+        summary:
+          "Report the path my device uses to each other peer (direct or relay, and why); members hear peer_path",
+        params: IdParams,
+        body: PeerPathsBody,
+        response: { 200: PeerPathReport, ...errors(400, 401, 404) },
+      },
+    },
+    async (request) =>
+      services.peerPaths.report(principalOf(request).userId, request.params.id, request.body),
   );
 
   r.patch(

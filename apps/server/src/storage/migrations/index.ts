@@ -5,6 +5,7 @@ import * as communities from "./0003-communities.js";
 import * as directMessages from "./0004-direct-messages.js";
 import * as analytics from "./0005-analytics.js";
 import * as sessionProof from "./0006-session-proof.js";
+import * as peerPaths from "./0007-peer-paths.js";
 
 /** Migrations live in code, in order; a name is never reused or edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0004-direct-messages": directMessages,
   "0005-analytics": analytics,
   "0006-session-proof": sessionProof,
+  "0007-peer-paths": peerPaths,
 };
 
 /** Applies every pending migration; running it again changes nothing. Returns the names applied. */

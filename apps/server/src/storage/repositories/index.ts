@@ -12,6 +12,7 @@ import { createInvitesRepository } from "./invites.js";
 import { createKeysRepository } from "./keys.js";
 import { createMembershipsRepository } from "./memberships.js";
 import { createNetworksRepository } from "./networks.js";
+import { createPeerPathsRepository } from "./peer-paths.js";
 import { createPeersRepository } from "./peers.js";
 import { createPersonalDataRepository } from "./personal-data.js";
 import { createRecoveryCodesRepository } from "./recovery-codes.js";
@@ -34,6 +35,7 @@ export function createRepositories(db: Kysely<Schema>) {
     addresses: createAddressesRepository(db),
     devices: createDevicesRepository(db),
     peers: createPeersRepository(db),
+    peerPaths: createPeerPathsRepository(db),
     tenants: createTenantsRepository(db),
     invites: createInvitesRepository(db),
     chat: createChatRepository(db),

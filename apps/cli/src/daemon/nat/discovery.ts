@@ -1,0 +1,74 @@
+import type { LocalAddress } from "./local-addresses.js";
+import type { NatType } from "./reasons.js";
+import { bindingRequest, parseBindingResponse } from "./stun-client.js";
+import type { Candidate } from "./types.js";
+
+type Mapped = { address: string; port: number };
+
+export interface Discovered {
+  nat: NatType;
+  /** the public address and port the server saw, if any */
+  mapped: Mapped | undefined;
+  candidates: Candidate[];
+}
+
+/**
+ * Endpoint discovery from the WireGuard port: STUN Binding to two server ports (three
+ * tries each, 300 ms apart, 1.2 s at most), the NAT type from the two answers, and the
+ * candidates to offer peers.
+ */
+export function createDiscovery(o: {
+  send(packet: Buffer, host: string, port: number): void;
+  serverHost: string;
+  listenPort: number;
+  fixed?: { host: string; port: number };
+}) {
+  const waiting = new Map<string, (m: Mapped) => void>();
+
+  const ask = (port: number): Promise<Mapped | undefined> =>
+    new Promise((resolve) => {
+      const { id, packet } = bindingRequest();
+      const hex = id.toString("hex");
+      let tries = 0;
+      const send = () => {
+        if (tries++ < 3) o.send(packet, o.serverHost, port);
+      };
+      const retry = setInterval(send, 300);
+      const done = (m: Mapped | undefined) => {
+        clearInterval(retry);
+        clearTimeout(giveUp);
+        waiting.delete(hex);
+        resolve(m);
+      };
+      const giveUp = setTimeout(() => done(undefined), 1_200);
+      waiting.set(hex, done);
+      send();
+    });
+
+  return {
+    /** A STUN message that arrived on the port: the answer some ask() waits for. */
+    onStun(msg: Buffer): void {
+      const r = parseBindingResponse(msg);
+      if (r) waiting.get(r.id)?.({ address: r.address, port: r.port });
+    },
+
+    /** Asks the server's STUN ports (none known: type unknown) and classifies the NAT. */
+    async discover(stunPorts: number[], locals: LocalAddress[]): Promise<Discovered> {
+      const [a, b] = await Promise.all(stunPorts.slice(0, 2).map((p) => ask(p)));
+      let nat: NatType = "unknown";
+      if (stunPorts.length > 0 && !a && !b) nat = "udp-blocked";
+      else if (a && locals.some((l) => l.address === a.address) && a.port === o.listenPort) nat = "none";
+      else if (a && b) nat = a.address === b.address && a.port === b.port ? "cone" : "symmetric";
+      else if (a || b) nat = "cone";
+      const mapped = a ?? b;
+      const candidates: Candidate[] = locals.map((l) => ({
+        type: "host",
+        addr: `${l.address}:${o.listenPort}`,
+      }));
+      if (mapped && nat !== "none")
+        candidates.push({ type: "srflx", addr: `${mapped.address}:${mapped.port}` });
+      if (o.fixed) candidates.push({ type: "fixed", addr: `${o.fixed.host}:${o.fixed.port}` });
+      return { nat, mapped, candidates };
+    },
+  };
+}
