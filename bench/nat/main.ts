@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LabHost } from "../../apps/cli/test/lab/nat-lab.js";
@@ -229,6 +229,7 @@ export async function runNat(args: string[]): Promise<void> {
   } finally {
     for (const d of [pr1, pr2]) {
       await run(d.host, "ip", ["link", "del", handName(d)]);
+      rmSync(`/tmp/wgbench-${d.name}.key`, { force: true });
     }
     await lab.stop();
   }

@@ -107,6 +107,7 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
     ? undefined
     : createRelayClient({
         deviceId: device.device_id,
+        server: credentials.server,
         onPacket: (from, packet) => relay?.fromRelay(from, packet),
         onRefused: (to, reason) => relay?.relayRefused(to, reason),
         onHome: (home) => log(`home relay: instance ${home.instance}`),
@@ -126,8 +127,14 @@ async function runUp(names: string[], opts: UpOptions & { server?: string }): Pr
     firstPort,
     paths: relayClient && {
       relay: relayClient,
-      signal: (peer, offer) =>
-        socket.send({ type: "signal", to: peer.userId, to_device: peer.deviceId, payload: offer }),
+      signal: (peer, offer) => {
+        try {
+          socket.send({ type: "signal", to: peer.userId, to_device: peer.deviceId, payload: offer });
+        } catch {
+          // Not connected right now: relayed pairs ask again every few seconds, and a
+          // reconnect resyncs every network.
+        }
+      },
     },
     log,
   });

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { type Client, createClient } from "../../../../packages/sdk/src/index.js";
 import {
   createNatLab,
@@ -223,6 +223,7 @@ async function build(lab: NatLab, layout: typeof MATRIX, log: (line: string) => 
     async stop() {
       await Promise.allSettled(devices.map((d) => d.daemon?.stop()));
       await lab.destroy();
+      rmSync(`/tmp/warren-natlab-${lab.id}`, { recursive: true, force: true });
     },
   };
   return run;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { decodeCheck, encodeCheck, isCheck, PING, PONG } from "./checks.js";
 import { sameSubnet } from "./local-addresses.js";
+import { validCandidates } from "./paths.js";
 import { directReason, type NatType, relayReason } from "./reasons.js";
+import { trustedRelayUrl } from "./relay-client.js";
 import { bindingRequest, isStun, parseBindingResponse } from "./stun-client.js";
 
 describe("STUN client", () => {
@@ -83,5 +85,44 @@ describe("same subnet", () => {
     expect(sameSubnet(local, "192.168.1.7")).toBe(true);
     expect(sameSubnet(local, "192.168.2.7")).toBe(false);
     expect(sameSubnet(local, "example.org")).toBe(false);
+  });
+});
+
+describe("relay URLs a peer names", () => {
+  it("get this device's token only on the server's host or a sibling under its parent domain", () => {
+    const server = "https://warren.example.org";
+    expect(trustedRelayUrl("https://warren.example.org:8443", server)).toBe(true);
+    expect(trustedRelayUrl("https://relay3.example.org", server)).toBe(true);
+    expect(trustedRelayUrl("https://evil.example.com", server)).toBe(false);
+    expect(trustedRelayUrl("http://relay3.example.org", server)).toBe(false);
+    expect(trustedRelayUrl("https://example.org.evil.net", server)).toBe(false);
+    expect(trustedRelayUrl("http://10.0.0.9:8080", "http://10.0.0.8:8080")).toBe(false);
+    expect(trustedRelayUrl("http://10.0.0.8:9090", "http://10.0.0.8:8080")).toBe(true);
+    expect(trustedRelayUrl("not a url", server)).toBe(false);
+  });
+});
+
+describe("a peer's candidates", () => {
+  it("keep only IPv4 addresses with a port, of known types, at most 16", () => {
+    expect(
+      validCandidates([
+        { type: "host", addr: "192.168.1.20:51820" },
+        { type: "srflx", addr: "evil.example.com:51820" },
+        { type: "srflx", addr: "203.0.113.7:0" },
+        { type: "srflx", addr: "203.0.113.7:70000" },
+        { type: "relay", addr: "203.0.113.7:51820" },
+        { type: "fixed", addr: "300.1.1.1:51820" },
+        { type: "fixed", addr: 42 },
+        null,
+        { type: "fixed", addr: "198.51.100.4:4500" },
+      ]),
+    ).toEqual([
+      { type: "host", addr: "192.168.1.20:51820" },
+      { type: "fixed", addr: "198.51.100.4:4500" },
+    ]);
+    expect(validCandidates("nope")).toEqual([]);
+    expect(
+      validCandidates(Array.from({ length: 40 }, () => ({ type: "host", addr: "10.0.0.1:1" }))),
+    ).toHaveLength(16);
   });
 });

@@ -74,6 +74,33 @@ interface PeerPath {
   lastPingTo: Map<string, number>;
 }
 
+const NAT_TYPES = new Set<unknown>(["none", "cone", "symmetric", "udp-blocked", "unknown"]);
+const CANDIDATE_TYPES = new Set<unknown>(["host", "srflx", "fixed"]);
+const IPV4_PORT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
+
+/** At most 16 candidates, each an IPv4 address with a port 1-65535 (no names: no DNS). */
+export function validCandidates(list: unknown): Candidate[] {
+  if (!Array.isArray(list)) return [];
+  const out: Candidate[] = [];
+  for (const c of list.slice(0, 16) as { type?: unknown; addr?: unknown }[]) {
+    if (!c || !CANDIDATE_TYPES.has(c.type) || typeof c.addr !== "string") continue;
+    const m = IPV4_PORT.exec(c.addr);
+    if (!m) continue;
+    const octets = m.slice(1, 5).map(Number);
+    const port = Number(m[5]);
+    if (octets.some((o) => o > 255) || port < 1 || port > 65_535) continue;
+    out.push({ type: c.type as Candidate["type"], addr: c.addr });
+  }
+  return out;
+}
+
+function validRelay(relay: unknown): { instance: string; url: string | null } | null {
+  const r = relay as { instance?: unknown; url?: unknown } | null;
+  if (!r || typeof r.instance !== "string" || r.instance.length > 64) return null;
+  const url = typeof r.url === "string" && /^https?:\/\/[^\s]{1,200}$/.test(r.url) ? r.url : null;
+  return { instance: r.instance, url };
+}
+
 const splitAddr = (addr: string) => {
   const i = addr.lastIndexOf(":");
   return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
@@ -116,7 +143,12 @@ export function createPathManager(o: PathManagerOptions) {
   const home = (): HomeRelay | undefined => o.relay.home();
 
   const sendExt = (packet: Buffer, host: string, port: number) => {
-    if (ext && !closed) ext.send(packet, port, host);
+    if (!ext || closed) return;
+    try {
+      ext.send(packet, port, host);
+    } catch {
+      // a socket closing under us: the packet is lost, as on the wire
+    }
   };
 
   // ---- endpoint discovery -------------------------------------------------------------
@@ -168,6 +200,8 @@ export function createPathManager(o: PathManagerOptions) {
       early.set(fromDevice, msg);
       return;
     }
+    // A peer's offer is checked like any input from the network: a bad one is ignored.
+    if (typeof msg.key !== "string" || !/^[A-Za-z0-9_-]{8,64}$/.test(msg.key)) return;
     const fresh = p.theirKey !== msg.key;
     p.theirKey = msg.key;
     if (fresh) {
@@ -175,9 +209,9 @@ export function createPathManager(o: PathManagerOptions) {
       for (const a of p.verified) if (byAddr.get(a) === p && p.direct?.addr !== a) byAddr.delete(a);
       p.verified.clear();
     }
-    p.candidates = Array.isArray(msg.candidates) ? msg.candidates.slice(0, 16) : [];
-    p.peerNat = msg.nat;
-    p.home = msg.relay;
+    p.candidates = validCandidates(msg.candidates);
+    p.peerNat = NAT_TYPES.has(msg.nat) ? msg.nat : "unknown";
+    p.home = validRelay(msg.relay);
     if (fresh) p.prflx.clear();
     if (!msg.reply) offer(p, true);
     startChecks(p);
@@ -295,11 +329,20 @@ export function createPathManager(o: PathManagerOptions) {
 
   // ---- packets --------------------------------------------------------------------------
 
+  /** Hands a packet to WireGuard from the peer's loopback socket (closed: dropped). */
+  const toWireGuard = (p: PeerPath, packet: Buffer) => {
+    try {
+      p.local.send(packet);
+    } catch {
+      // the peer was just removed and its socket closed
+    }
+  };
+
   const fromNetwork = (msg: Buffer, rinfo: RemoteInfo) => {
     if (msg[0] === 0x57 && isCheck(msg)) return onCheck(msg, rinfo);
     const p = byAddr.get(`${rinfo.address}:${rinfo.port}`);
     if (p) {
-      p.local.send(msg);
+      toWireGuard(p, msg);
       return;
     }
     if (isStun(msg)) discovery.onStun(msg);
@@ -310,7 +353,7 @@ export function createPathManager(o: PathManagerOptions) {
   function fromRelay(device: string, packet: Buffer): boolean {
     const p = byDevice.get(device);
     if (!p) return false;
-    p.local.send(packet);
+    toWireGuard(p, packet);
     return true;
   }
 

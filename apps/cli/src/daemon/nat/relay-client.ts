@@ -23,7 +23,31 @@ export interface RelayClientOptions {
   /** the access token for sockets to other instances (a peer's home relay) */
   accessToken(): Promise<string>;
   deviceId: string;
+  /**
+   * The server this device signed in to. A peer's home relay on another instance is
+   * reached only on this host or a sibling under the same parent domain: the socket
+   * carries this device's access token, and a relay URL comes from a peer's offer.
+   */
+  server: string;
   log(line: string): void;
+}
+
+/** True when `url` may receive this device's token: the server's host, or a sibling of it. */
+export function trustedRelayUrl(url: string, server: string): boolean {
+  let target: URL;
+  let home: URL;
+  try {
+    target = new URL(url);
+    home = new URL(server);
+  } catch {
+    return false;
+  }
+  if (target.protocol !== home.protocol) return false;
+  if (target.hostname === home.hostname) return true;
+  const labels = home.hostname.split(".");
+  const isName = !/^[\d.]+$/.test(home.hostname) && !home.hostname.includes(":");
+  if (!isName || labels.length < 3) return false;
+  return target.hostname.endsWith(`.${labels.slice(1).join(".")}`);
 }
 
 const REASONS = Object.fromEntries(Object.entries(REFUSAL).map(([k, v]) => [v, k])) as Record<
@@ -105,7 +129,10 @@ export function createRelayClient(o: RelayClientOptions) {
     /** Sends one packet to a device through its home relay; false when no socket is open. */
     send(device: string, packet: Buffer, peerHome?: { instance: string; url: string | null }): boolean {
       let ws = home;
-      if (peerHome?.url && homeInfo && peerHome.instance !== homeInfo.instance) ws = awaySocket(peerHome.url);
+      if (peerHome?.url && homeInfo && peerHome.instance !== homeInfo.instance) {
+        if (!trustedRelayUrl(peerHome.url, o.server)) return false;
+        ws = awaySocket(peerHome.url);
+      }
       if (!ws || ws.readyState !== WebSocket.OPEN) return false;
       ws.send(encodePacketFrame(PACKET_KIND.send, device, packet), { binary: true });
       return true;
