@@ -29,6 +29,7 @@ export function AddDevice({
   const [name, setName] = useState("");
   const [platform, setPlatform] = useState<Platform>("android");
   const [network, setNetwork] = useState(initialNetwork ?? "");
+  const [address, setAddress] = useState("");
   const [file, setFile] = useState<{ name: string; text: string; url: string } | undefined>();
   const [code, setCode] = useState("");
   const [error, setError] = useState<string>();
@@ -49,7 +50,8 @@ export function AddDevice({
     try {
       const keys = generateWireGuardKeys();
       const device = await client.devices.create({ name, platform, public_key: keys.publicKey });
-      const peer = await client.networks.addPeer(chosen.id, device.id);
+      // A fixed address is pinned by admins; anyone else's request for one is refused with a reason.
+      const peer = await client.networks.addPeer(chosen.id, device.id, address ? { address } : {});
       const config = await client.peers.configJson(peer.id);
       const text = wgQuickFile(config, keys.privateKey);
       const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
@@ -131,6 +133,13 @@ export function AddDevice({
               </option>
             ))}
           </Select>
+          <Field
+            label={t("devices.address")}
+            hint={t("devices.addressHint")}
+            name="device-address"
+            value={address}
+            onChange={(e) => setAddress(e.target.value)}
+          />
           <div className="flex items-end">
             <Button type="submit" disabled={busy || !chosen}>
               {t("devices.create")}

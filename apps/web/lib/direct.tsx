@@ -26,6 +26,8 @@ interface Direct {
   /** tries the setup again (after the proof) */
   retry(): void;
   conversations: Record<string, DmItem[]>;
+  /** usernames of the people in conversations, by user id */
+  names: Record<string, string>;
   /** users whose keys changed and must be accepted before sending to them */
   untrusted: Record<string, boolean>;
   send(userId: string, text: string): Promise<void>;
@@ -59,11 +61,24 @@ export function DirectProvider({ children }: { children: ReactNode }) {
   const [untrusted, setUntrusted] = useState<Record<string, boolean>>({});
   const [read, setRead] = useState<Set<string>>(() => new Set());
   const [needsProof, setNeedsProof] = useState(false);
+  const [names, setNames] = useState<Record<string, string>>({});
   const [attempt, setAttempt] = useState(0);
 
   const add = useCallback((peer: string, items: DmItem[]) => {
     setConversations((all) => ({ ...all, [peer]: merge(all[peer], items) }));
   }, []);
+
+  // Name each new correspondent once (a failure leaves the id showing).
+  useEffect(() => {
+    for (const id of Object.keys(conversations)) {
+      if (names[id] !== undefined) continue;
+      setNames((n) => ({ ...n, [id]: id }));
+      client.users
+        .get(id)
+        .then((u) => setNames((n) => ({ ...n, [id]: u.username })))
+        .catch(() => undefined);
+    }
+  }, [conversations, names, client]);
 
   // attempt is listed so a retry after a proof of identity runs the setup again.
   // biome-ignore lint/correctness/useExhaustiveDependencies: attempt is the retry signal itself
@@ -122,6 +137,7 @@ export function DirectProvider({ children }: { children: ReactNode }) {
         setAttempt((n) => n + 1);
       },
       conversations,
+      names,
       untrusted,
       async send(userId, text) {
         try {
@@ -174,7 +190,7 @@ export function DirectProvider({ children }: { children: ReactNode }) {
         await client.direct.markRead(ids);
       },
     }),
-    [ready, error, needsProof, conversations, untrusted, client, me, add, read],
+    [ready, error, needsProof, conversations, names, untrusted, client, me, add, read],
   );
   return <Context.Provider value={value}>{children}</Context.Provider>;
 }

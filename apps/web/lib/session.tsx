@@ -10,6 +10,8 @@ interface Session {
   client: Client;
   /** undefined while loading, null when signed out */
   me: Me | null | undefined;
+  /** why the account could not be loaded (the server unreachable, or failing), if so */
+  loadError: string | undefined;
   /** this browser's hub device id (a new browser is a new device) */
   device: string | undefined;
   /** the page's one hub socket */
@@ -47,6 +49,7 @@ function deviceFor(userId: string): string {
 export function SessionProvider({ children }: { children: ReactNode }) {
   const [client, setClient] = useState<Client | undefined>(undefined);
   const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [loadError, setLoadError] = useState<string | undefined>(undefined);
   const [hub, setHub] = useState<WarrenSocket | undefined>(undefined);
   const [hubState, setHubState] = useState<HubState>("offline");
   const [epoch, setEpoch] = useState(0);
@@ -65,12 +68,18 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       return;
     }
     try {
+      setLoadError(undefined);
       setMe(await c.auth.me());
     } catch (err) {
       if (err instanceof WarrenError && SESSION_GONE.has(err.code)) {
         dropTokens();
         setMe(null);
-      } else setMe(null);
+      } else {
+        // Not a verdict on the session (the server is down, say): keep it and say why.
+        setLoadError(err instanceof Error ? err.message : String(err));
+        setMe(undefined);
+        return;
+      }
     }
   }, []);
 
@@ -131,8 +140,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo<Session | undefined>(() => {
     if (!client) return undefined;
-    return { client, me, device, hub, hubState, epoch, refreshMe: loadMe, signOut, fail };
-  }, [client, me, device, hub, hubState, epoch, loadMe, signOut, fail]);
+    return { client, me, loadError, device, hub, hubState, epoch, refreshMe: loadMe, signOut, fail };
+  }, [client, me, loadError, device, hub, hubState, epoch, loadMe, signOut, fail]);
 
   if (!value) return null;
   return <Context.Provider value={value}>{children}</Context.Provider>;

@@ -13,7 +13,8 @@ import { gzipSync } from "node:zlib";
 const WEB = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const REPO = path.resolve(WEB, "../..");
 const OUT = path.join(WEB, "out");
-const STAMP = path.join(OUT, ".build-hash");
+// Beside out/, not in it: the server serves everything in out/.
+const STAMP = path.join(WEB, ".build-hash");
 const LOCK = path.join(WEB, ".build-lock");
 const BUDGET_KB = 250;
 
@@ -51,7 +52,9 @@ export function sourceHash() {
 }
 
 export function isFresh(hash = sourceHash()) {
-  return existsSync(STAMP) && readFileSync(STAMP, "utf8") === hash;
+  return (
+    existsSync(path.join(OUT, "index.html")) && existsSync(STAMP) && readFileSync(STAMP, "utf8") === hash
+  );
 }
 
 /**

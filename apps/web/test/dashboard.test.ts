@@ -95,10 +95,13 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
     it("Add a device: keys made in the browser, only the public key sent, wg-quick file and QR offered; peers appear live", async () => {
       await alice.goto(`${base}/devices/?network=${networkId}`);
       await alice.getByLabel("Device name").fill("alice-phone");
+      // The owner pins her device's address.
+      await alice.getByLabel("Fixed address (optional)").fill("10.77.0.50");
       await alice.getByRole("button", { name: "Make keys and config" }).click();
       await alice.getByTestId("device-config").waitFor();
       await alice.goto(`${base}/network/?id=${networkId}`);
       await waitForText(alice, "[data-testid=peers]", "alice-phone");
+      await waitForText(alice, "[data-testid=peers]", "10.77.0.50");
 
       await bob.goto(`${base}/devices/?network=${networkId}`);
       await bob.getByLabel("Device name").fill("bob-phone");
@@ -147,6 +150,37 @@ describe.skipIf(!CHROMIUM).each(backends().map((b) => [b.name, b] as const))(
       await alice.getByTestId("devices").getByRole("button", { name: "Save" }).click();
       await waitForText(alice, "[data-testid=devices]", "alice-tablet");
       await waitForText(bob, "[data-testid=peers]", "alice-tablet");
+    });
+
+    it("the path from my device to each peer shows live when its daemon reports one", async () => {
+      await alice.goto(`${base}/network/?id=${networkId}`);
+      await alice.locator("[data-testid=hub-state][data-state=online]").waitFor();
+      const token = (await tokensOf(alice)).access_token;
+      const { peers } = (await server.api("GET", `/v1/networks/${networkId}/peers`, { token })).body as {
+        peers: { id: string; device_id: string; name: string }[];
+      };
+      const mine = peers.find((p) => p.name === "alice-tablet");
+      const bobs = peers.find((p) => p.name === "bob-phone");
+      const report = await server.api("PUT", `/v1/peers/${mine?.id}/paths`, {
+        token,
+        body: {
+          nat: "cone",
+          paths: [
+            {
+              device_id: bobs?.device_id,
+              path: "direct",
+              endpoint: "203.0.113.9:51820",
+              local_candidate: "srflx",
+              relay_instance: null,
+              reason: "direct: hole punched",
+              rtt_ms: 12,
+            },
+          ],
+        },
+      });
+      expect(report.status, JSON.stringify(report.body)).toBe(200);
+      await waitForText(alice, `[data-peer="${bobs?.id}"] [data-testid=peer-path]`, "hole punched");
+      await waitForText(alice, `[data-peer="${bobs?.id}"] [data-testid=peer-path]`, "direct");
     });
 
     it("chat reaches the other browser within a second", async () => {

@@ -27,6 +27,7 @@ const DYNAMIC: Record<string, string[]> = {
   policy: ["open", "approval", "invite"],
   dm: ["sending", "sent", "delivered", "read"],
   "dm.sig": ["verified", "unverified", "unsigned", "invalid_signature"],
+  "peers.path": ["direct", "relay"],
   "room.state": ["waiting", "new", "connecting", "connected", "open", "disconnected", "failed", "closed"],
 };
 

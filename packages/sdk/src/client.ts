@@ -12,6 +12,7 @@ import { messagesResource } from "./resources/messages.js";
 import { networksResource } from "./resources/networks.js";
 import { peersResource } from "./resources/peers.js";
 import { tenantsResource } from "./resources/tenants.js";
+import { usersResource } from "./resources/users.js";
 import { createHttp } from "./transport/http.js";
 import { jwtExpiresAt } from "./transport/jwt.js";
 import { createSocket } from "./transport/socket.js";
@@ -91,6 +92,8 @@ export function createClient(options: ClientOptions) {
     audit: auditResource(http),
     /** server analytics (server admins) */
     analytics: analyticsResource(http),
+    /** public profiles by id */
+    users: usersResource(http),
     tenants: tenantsResource(http),
     invites: invitesResource(http),
     networks: networksResource(http),

@@ -400,7 +400,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       server.on("upgrade", onUpgrade);
     },
     /**
-     * Graceful stop (seed 000): no new sockets; every client hears server_shutdown and
+     * Graceful stop: no new sockets; every client hears server_shutdown and
      * is closed with 1001; resolves when all are gone or the time is up.
      */
     async shutdown(timeoutMs: number): Promise<void> {
@@ -418,7 +418,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
         conn.ws.close(CLOSE.going_away, "server shutting down");
       }
       // Membership held only in this process dies with it, so rooms that live only
-      // while their owner is present go too; persistent rooms stay (seed 000).
+      // while their owner is present go too; persistent rooms stay (they live in the database).
       if (!services.state.shared) {
         await services.rooms.dropNonPersistent().catch((err) => log.warn({ err }, "dropping rooms failed"));
       }

@@ -21,7 +21,7 @@ export interface UsersTable {
   created_at: string;
   updated_at: string;
   /**
-   * 1 for the first account created on an empty server: a server admin (issue 6). A
+   * 1 for the first account created on an empty server: a server admin. A
    * unique index allows one such row, so two first registrations racing cannot both
    * get it. Other server admins come from ADMIN_USERS.
    */
@@ -35,7 +35,7 @@ export interface UserKeysTable {
   public_key: string;
   label: string | null;
   created_at: string;
-  /** the hub device id the key belongs to (issue 6); NULL: no device, sign-in only */
+  /** the hub device id the key belongs to; NULL: no device, sign-in only */
   device: string | null;
 }
 
@@ -87,7 +87,7 @@ export interface AuditEventsTable {
   ip: string | null;
   details: string | null;
   created_at: string;
-  /** the community the event belongs to, if any (issue 4) */
+  /** the community the event belongs to, if any */
   tenant_id: string | null;
 }
 
@@ -240,7 +240,7 @@ export interface ChatMessagesTable {
   edited_at: string | null;
 }
 
-/** A direct message (issue 6): what the server checks, never what it says. */
+/** A direct message: what the server checks, never what it says. */
 export interface DirectMessagesTable {
   id: string;
   /** no foreign key: a deleted account's id stays on the other party's messages */
@@ -280,7 +280,7 @@ export interface UserBlocksTable {
   created_at: string;
 }
 
-/** One hub connection (issue 6, seed 001's session tracking): who, which device, when. No address. */
+/** One hub connection (analytics' session tracking): who, which device, when. No address. */
 export interface AnalyticsSessionsTable {
   /** the connection's id (the welcome frame's `session`) */
   id: string;

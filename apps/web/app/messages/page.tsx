@@ -9,9 +9,10 @@ import { useI18n } from "../../lib/i18n";
 import { useParam } from "../../lib/navigate";
 import { useSession } from "../../lib/session";
 
-function Conversation({ user, name }: { user: string; name: string }) {
+function Conversation({ user, name: given }: { user: string; name: string | undefined }) {
   const { fail } = useSession();
   const direct = useDirect();
+  const name = given ?? direct.names[user] ?? user;
   const { t, formatDate } = useI18n();
   const [text, setText] = useState("");
   const [error, setError] = useState<string>();
@@ -97,7 +98,7 @@ function Conversation({ user, name }: { user: string; name: string }) {
 }
 
 function Inbox() {
-  const { conversations } = useDirect();
+  const { conversations, names } = useDirect();
   const { t } = useI18n();
   const users = Object.keys(conversations);
   return (
@@ -106,8 +107,11 @@ function Inbox() {
       <ul className="divide-y divide-slate-200">
         {users.map((u) => (
           <li key={u} className="py-2">
-            <Link className="text-indigo-800 underline" href={`/messages/?user=${u}`}>
-              {u}
+            <Link
+              className="text-indigo-800 underline"
+              href={`/messages/?user=${u}&name=${encodeURIComponent(names[u] ?? u)}`}
+            >
+              {names[u] ?? u}
             </Link>
           </li>
         ))}
@@ -123,7 +127,7 @@ export default function MessagesPage() {
   return (
     <RequireAuth>
       <h1 className="text-2xl font-bold">{t("dm.title")}</h1>
-      {user ? <Conversation key={user} user={user} name={name ?? user} /> : <Inbox />}
+      {user ? <Conversation key={user} user={user} name={name ?? undefined} /> : <Inbox />}
     </RequireAuth>
   );
 }

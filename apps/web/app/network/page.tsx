@@ -74,6 +74,10 @@ function NetworkView({ id }: { id: string }) {
       ),
     );
   });
+  useHub("peer_path", (f) => {
+    if (f.network_id !== id) return;
+    setPeers((list) => list.map((p) => (p.id === f.peer_id ? { ...p, path_report: f.report } : p)));
+  });
   useHub("member_joined", (f) => {
     if (f.network_id === id) void load();
   });

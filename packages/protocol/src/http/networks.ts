@@ -4,7 +4,7 @@ import { Id, NAME_PATTERN, Timestamp } from "./common.js";
 import { PeerPathReport } from "./peer-paths.js";
 import { TenantRole } from "./tenants.js";
 
-/** Networks (virtual LANs) of a community, their members, peers and addresses (issue 4). */
+/** Networks (virtual LANs) of a community, their members, peers and addresses. */
 
 const IPV4_PATTERN =
   "^(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])){3}$";
@@ -133,7 +133,7 @@ export const NetworkBan = Type.Object({
 export type NetworkBan = Static<typeof NetworkBan>;
 export const NetworkBanList = Type.Object({ bans: Type.Array(NetworkBan) });
 
-/** A device in a network (the peer object every issue 4 part shares). */
+/** A device in a network (one peer object for every route and event about peers). */
 export const NetworkPeer = Type.Object({
   id: Id,
   network_id: Id,

@@ -90,7 +90,7 @@ export type RoomEventFrame =
   | { type: "room.deleted"; room: string; reason: "deleted" | "owner_left" | "expired" }
   | { type: "broadcast"; room: string; from: string; from_device: string; payload: unknown };
 
-/** A chat message as the hub carries it (seed 004's chat_message, issue 4). */
+/** A chat message as the hub carries it (`chat_message`, the name earlier clients know). */
 export interface ChatMessageData {
   id: string;
   tenant_id: string;
@@ -116,7 +116,7 @@ export interface MemberRef {
 }
 
 /**
- * Membership of a community (network_id null) or of one of its networks (issue 4).
+ * Membership of a community (network_id null) or of one of its networks.
  * member_removed goes to the scope's topic and to the removed user's own topic, before
  * their sockets leave the scope's topics.
  */
@@ -148,7 +148,7 @@ export type CommunityEventFrame =
   | { type: "tenant_deleted"; tenant_id: string };
 
 /**
- * A network's own events (issue 4). join_request goes to the user topics of those who
+ * A network's own events. join_request goes to the user topics of those who
  * may answer it (moderators and above who can see the network); join_denied to the
  * requester's user topic; network_deleted to the network's topic, before its members'
  * sockets leave that topic.
@@ -177,7 +177,7 @@ export interface PeerData {
 }
 
 /**
- * Peers of a network, sent to the network's topic (seed 004's peer_status, issue 4).
+ * Peers of a network, sent to the network's topic (`peer_status`, the name earlier clients know).
  * peer_updated carries the whole peer after a rename, key rotation, address change or
  * new endpoint; peer_status says a device's first hub socket opened or its last closed.
  */
@@ -202,7 +202,7 @@ export type PeerEventFrame =
     };
 
 /**
- * A direct message's copy for the device this socket is on (issue 6): sent live to
+ * A direct message's copy for the device this socket is on: sent live to
  * every socket of a device holding the copy's key, and to a connecting device for its
  * pending copies, oldest first, in pages of 100.
  */

@@ -2,7 +2,7 @@ import { signEd25519, verifyEd25519 } from "./ed25519.js";
 import { toBase64, utf8 } from "./encoding.js";
 
 /**
- * The direct-message envelope (issue 6, /tmp/dm-contract.md "Signature"): the sending
+ * The direct-message envelope (docs/protocol.md, "Direct messages"): the sending
  * device's Ed25519 key signs who, when, which message, and the hash of every sealed
  * copy, so neither the server nor anyone else can swap, drop or alter a copy, or
  * replay copies under another sender, recipient or id, without the signature failing.
