@@ -3,7 +3,7 @@ import { type Client, createClient } from "../../../packages/sdk/src/index.js";
 import { createLab, eventually, type Host, type LabProcess, pings, sh } from "./helpers/netns.js";
 
 /**
- * Issue 5's proof, with real WireGuard (wireguard-go) in network namespaces: a server
+ * The LAN's proof, with real WireGuard (wireguard-go) in network namespaces: a server
  * namespace, device namespaces linked through a bridge namespace, every device running
  * `warren up`. Needs root, wireguard-go, wireguard-tools, iproute2 and ping; .ci/run
  * installs them and sets WARREN_TEST_WIREGUARD=1; without it vitest.config.ts leaves

@@ -54,7 +54,7 @@ export function parseList(raw: string): string[] {
     .filter((s) => s.length > 0);
 }
 
-/** The seeds' SERVER_ADDR: ":8080", "0.0.0.0:8080", "[::1]:8080". */
+/** SERVER_ADDR, the host:port form older deployments use: ":8080", "0.0.0.0:8080", "[::1]:8080". */
 export function parseAddress(raw: string): { host: string | undefined; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(raw.trim());
   if (!match) throw new Error('host:port, for example ":8080" or "127.0.0.1:8080"');

@@ -17,7 +17,7 @@ export const SETTINGS = [
   {
     env: "SERVER_ADDR",
     default: "",
-    doc: "The seeds' `host:port` form (`:8080`, `127.0.0.1:9000`); overrides HOST and PORT.",
+    doc: "A `host:port` form kept for older deployments (`:8080`, `127.0.0.1:9000`); overrides HOST and PORT.",
   },
   { env: "DATA_DIR", default: "./data", doc: "Directory for the SQLite file and the generated signing key." },
   {
@@ -49,7 +49,7 @@ export const SETTINGS = [
   {
     env: "REDIS_URL",
     default: "",
-    doc: "`redis://host:6379` runs several instances as one (issue 7): the hub's events travel Redis pub/sub, and live room membership, presence, message rate limits and sign-in failure counters live in Redis. Unset: one process, in-memory bus.",
+    doc: "`redis://host:6379` runs several instances as one: the hub's events travel Redis pub/sub, and live room membership, presence, message rate limits and sign-in failure counters live in Redis. Unset: one process, in-memory bus.",
   },
   {
     env: "REDIS_KEY_PREFIX",

@@ -14,7 +14,7 @@ describe("config", () => {
     expect(Object.isFrozen(c)).toBe(true);
   });
 
-  it("reads the seeds' SERVER_ADDR over HOST and PORT", () => {
+  it("reads SERVER_ADDR (host:port, kept for older deployments) over HOST and PORT", () => {
     expect(loadConfig({ SERVER_ADDR: ":9000", PORT: "1" })).toMatchObject({ host: "0.0.0.0", port: 9000 });
     expect(loadConfig({ SERVER_ADDR: "127.0.0.1:9001" })).toMatchObject({ host: "127.0.0.1", port: 9001 });
     expect(loadConfig({ SERVER_ADDR: "[::1]:9002" })).toMatchObject({ host: "::1", port: 9002 });

@@ -45,7 +45,7 @@ export interface Config {
   /** bounds on every query (PostgreSQL statement and lock timeouts, pool wait, SQLite busy wait) */
   databaseTimeouts: DatabaseTimeouts;
   redisUrl: string | undefined;
-  /** Redis key and channel prefix; instance name and liveness (issue 7) */
+  /** Redis key and channel prefix; instance name and liveness */
   redis: { keyPrefix: string; instanceId: string; instanceTtlMs: number };
   jwtSecret: string | undefined;
   /** DATA_ENCRYPTION_KEY (32 bytes); unset means generated under dataDir (never in production) */
@@ -75,7 +75,7 @@ export interface Config {
   httpRedirectPort: number | undefined;
   shutdownTimeoutMs: number;
   adminUsers: string[];
-  /** analytics (issue 6): what is kept how long, and how often counts reach the database */
+  /** analytics: what is kept how long, and how often counts reach the database */
   analytics: { retentionDays: number; flushIntervalMs: number };
   hub: HubConfig;
   messages: MessagesConfig;
@@ -99,7 +99,7 @@ export interface DatabaseTimeouts {
   acquireMs: number;
 }
 
-/** Direct messages (issue 6). */
+/** Direct messages. */
 export interface MessagesConfig {
   /** undelivered copies expire after this long */
   ttlMs: number;

@@ -85,7 +85,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       info: (obj: object, msg: string) => appLog?.info(obj, msg),
       warn: (obj: object, msg: string) => appLog?.warn(obj, msg),
     };
-    // One process: the in-memory bus and state; with REDIS_URL, Redis for both (issue 7).
+    // One process: the in-memory bus and state; with REDIS_URL, Redis for both.
     const { keyPrefix, instanceId, instanceTtlMs } = config.redis;
     const limits = { messageRate: config.hub.messageRate, messageBurst: config.hub.messageBurst };
     const bus = redis
@@ -134,7 +134,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
         `generated a data encryption key at ${dataKeys.created}; set DATA_ENCRYPTION_KEY to choose your own`,
       );
     }
-    // Heartbeat, and sessions a crashed server left open are closed (issue 6).
+    // Heartbeat, and sessions a crashed server left open are closed.
     await services.analytics.start(log);
     await app.fastify.listen({ host: config.host, port: config.port });
     const port = (app.fastify.server.address() as AddressInfo).port;
@@ -231,7 +231,7 @@ function loadTls(tls: { cert: string; key: string }): { key: Buffer; cert: Buffe
   return pem;
 }
 
-/** Plain HTTP on HTTP_REDIRECT_PORT answering 308 to the same path over HTTPS (seed 001). */
+/** Plain HTTP on HTTP_REDIRECT_PORT answering 308 to the same path over HTTPS. */
 async function startRedirect(config: Readonly<Config>, httpsPort: number): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const host = (req.headers.host ?? "localhost").replace(/:\d+$/, "");

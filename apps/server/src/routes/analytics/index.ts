@@ -9,7 +9,7 @@ import type { FastifyInstance } from "fastify";
 import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, errors, type RouteDeps, typed } from "../shared.js";
 
-/** Server analytics (seed 001, issue 6): server admins only; anyone else signed in gets 403. */
+/** Server analytics: server admins only; anyone else signed in gets 403. */
 export async function analyticsRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
   const reports = services.analyticsReports;

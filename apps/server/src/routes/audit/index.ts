@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, errors, type RouteDeps, typed } from "../shared.js";
 
-/** A community's audit log (issue 4): admins and the owner. */
+/** A community's audit log: admins and the owner. */
 export async function auditRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
 

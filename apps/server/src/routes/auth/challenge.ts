@@ -3,7 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { toUser } from "../../services/accounts.js";
 import { contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
-/** Ed25519 challenge-response sign-in (seeds 001 and 003). */
+/** Ed25519 challenge-response sign-in: sign 32 random bytes with a key of the account. */
 export async function challengeRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
 

@@ -12,7 +12,7 @@ import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
 /**
- * Community and network chat (issue 4, seed 004's paths). Messages by id live at
+ * Community and network chat, at the paths earlier clients use. Messages by id live at
  * /messages/:id whichever channel they are in: the id alone finds the channel.
  */
 export async function chatRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {

@@ -11,7 +11,7 @@ import { Type } from "typebox";
 import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
-/** My devices and their WireGuard public keys (seed 004's /v1/devices, issue 4). */
+/** My devices and their WireGuard public keys. */
 export async function deviceRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
   const devices = services.devices;

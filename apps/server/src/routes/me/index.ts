@@ -4,7 +4,7 @@ import { Type } from "typebox";
 import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
-/** Data rights (seed 004 GDPR): a copy of your data, and deleting your account. */
+/** Data rights (GDPR access, portability, erasure): a copy of your data, and deleting your account. */
 export async function meRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
 

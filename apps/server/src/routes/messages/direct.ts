@@ -9,7 +9,7 @@ import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, errors, type RouteDeps, typed } from "../shared.js";
 
 /**
- * End-to-end encrypted direct messages over REST (issue 6, seed 001's form): the same
+ * End-to-end encrypted direct messages over REST: the same
  * service as the hub's dm.send. The body is sealed copies; it is never logged.
  */
 export async function directMessageRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {

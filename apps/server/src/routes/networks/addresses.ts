@@ -14,7 +14,7 @@ import { Type } from "typebox";
 import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
-/** A device joining a network with an address; admins moving and reserving addresses (issue 4). */
+/** A device joining a network with an address; admins moving and reserving addresses. */
 export async function addressRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
   const addresses = services.addresses;

@@ -11,7 +11,7 @@ import { Type } from "typebox";
 import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
-/** A community's networks (virtual LANs): list, create, read, change, delete (seed 004). */
+/** A community's networks (virtual LANs): list, create, read, change, delete. */
 export async function networkRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
   const common = { tags: ["networks"], security: bearer };

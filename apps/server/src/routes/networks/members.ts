@@ -14,7 +14,7 @@ import { Type } from "typebox";
 import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
-/** Who is in a network: join, requests and their answers, kick, ban, leave (seed 004). */
+/** Who is in a network: join, requests and their answers, kick, ban, leave. */
 export async function networkMemberRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
   const common = { tags: ["networks"], security: bearer };

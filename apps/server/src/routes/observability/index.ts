@@ -38,7 +38,7 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** GET /metrics (Prometheus text) and GET /stats (seed 000's JSON counters). */
+/** GET /metrics (Prometheus text) and GET /stats (JSON counters, the shape earlier dashboards read). */
 export async function observabilityRoutes(
   app: FastifyInstance,
   { config, metrics, stats }: ObservabilityDeps,

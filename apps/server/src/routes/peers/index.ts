@@ -15,7 +15,7 @@ import { principalOf } from "../../plugins/authenticate.js";
 import { renderWgQuick } from "../../services/wg-config.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
-/** Peers of a network, their endpoints and WireGuard configs (seed 004, issue 4). */
+/** Peers of a network, their endpoints and WireGuard configs. */
 export async function peerRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
   const peers = services.peers;

@@ -14,7 +14,7 @@ import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 import { tenantInviteRoutes } from "./invites.js";
 import { tenantMemberRoutes } from "./members.js";
 
-/** Communities (seed 004's /v1/tenants): create, list, discover, read, change, delete, join. */
+/** Communities (/v1/tenants): create, list, discover, read, change, delete, join. */
 export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
   const { services, requireAuth } = deps;
   const r = typed(app);
@@ -112,7 +112,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
     },
   );
 
-  // POST /tenants/:id/members is seed 004's path for the same thing.
+  // POST /tenants/:id/members is the same thing at the path earlier clients use.
   for (const path of ["/tenants/:id/join", "/tenants/:id/members"]) {
     r.post(
       path,

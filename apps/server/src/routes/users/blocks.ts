@@ -4,7 +4,7 @@ import { Type } from "typebox";
 import { principalOf } from "../../plugins/authenticate.js";
 import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
 
-/** Blocking (issue 6): a blocked user's direct messages, and yours to them, answer peer_unavailable. */
+/** Blocking: a blocked user's direct messages, and yours to them, answer peer_unavailable. */
 export async function blockRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
   const common = { tags: ["users"], security: bearer };

@@ -2,7 +2,7 @@ import { Availability, IdParams, KeyList, User, UsernameParams } from "@warren/p
 import type { FastifyInstance } from "fastify";
 import { bearer, errors, type RouteDeps, typed } from "../shared.js";
 
-/** Public profiles and public keys (seed 001's /auth/users and check-userid). */
+/** Public profiles and public keys, and whether a username is free. */
 export async function userRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
   const r = typed(app);
 
