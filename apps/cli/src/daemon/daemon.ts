@@ -6,7 +6,7 @@ import type { WireGuardBackend } from "../wg/backend.js";
 import { interfaceName, specFromConfig } from "../wg/export.js";
 import { endpointText, localAddressTowards, parseEndpoint } from "./endpoint.js";
 import { createPathManager, type Offer, type PathManager, type PeerInfo } from "./nat/paths.js";
-import { savePaths } from "./nat/paths-file.js";
+import { pathReport, savePaths } from "./nat/paths-file.js";
 import type { RelayClient } from "./nat/relay-client.js";
 import { type DaemonState, loadState, type NetworkState, nextListenPort, saveState } from "./state.js";
 
@@ -240,20 +240,7 @@ export function createDaemon(options: DaemonOptions) {
     for (const [id, status] of Object.entries(networks)) {
       const entry = state.networks[id];
       if (!entry) continue;
-      const body = {
-        nat: status.nat,
-        paths: status.peers.map((p) => ({
-          device_id: p.device_id,
-          path: p.path,
-          endpoint: p.endpoint,
-          local_candidate: p.local_candidate,
-          relay_instance: p.relay_instance,
-          reason: p.reason,
-          rtt_ms: p.rtt_ms,
-        })),
-      };
-      // Round-trip times change all the time: they alone are no reason to report.
-      const key = JSON.stringify({ ...body, paths: body.paths.map((p) => ({ ...p, rtt_ms: null })) });
+      const { body, key } = pathReport(status);
       if (reported.get(id) === key) continue;
       reported.set(id, key);
       client.peers.reportPaths(entry.peer_id, body).catch((err: Error) => {

@@ -1,4 +1,6 @@
+import { PROTOCOL_VERSION, type WelcomeFrame } from "@warren/protocol";
 import { type RawData, WebSocket } from "ws";
+import type { HubConfig } from "../config.js";
 
 /** Where a socket is in its device's pending direct messages. */
 export interface DmPaging {
@@ -99,5 +101,23 @@ export function hubSocketClass(on: SocketEvents): typeof WebSocket {
       }
       return super.emit(event, a, b);
     }
+  };
+}
+
+/** The first frame a socket gets: who it is, its session, and the limits it must keep. */
+export function welcomeOf(conn: Connection, hub: HubConfig): WelcomeFrame {
+  return {
+    type: "welcome",
+    user: { id: conn.identity.userId, username: conn.identity.username },
+    device: conn.identity.device,
+    session: conn.id,
+    server_time: new Date().toISOString(),
+    limits: {
+      max_message_bytes: hub.maxMessageBytes,
+      message_rate_limit: hub.messageRate,
+      message_burst_limit: hub.messageBurst,
+      heartbeat_interval_ms: hub.heartbeatIntervalMs,
+    },
+    protocol_version: PROTOCOL_VERSION,
   };
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { CLOSE, PROTOCOL_VERSION, uuidv7, type WelcomeFrame } from "@warren/protocol";
+import { CLOSE, uuidv7 } from "@warren/protocol";
 import { type RawData, WebSocketServer } from "ws";
 import type { Bus, BusEvent } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
@@ -9,10 +9,11 @@ import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
 import { createRelayAccess } from "../services/relay-access.js";
 import { catchUp } from "./catch-up.js";
-import { Connection, type HubSocket, hubSocketClass, type Identity } from "./connection.js";
+import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeOf } from "./connection.js";
 import { createContactCache } from "./contact-cache.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
+import { createFrameQueue } from "./frame-queue.js";
 import { createHandlers } from "./handlers/index.js";
 import { startHeartbeat } from "./heartbeat.js";
 import { startLiveness } from "./liveness.js";
@@ -20,9 +21,6 @@ import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
 import { createPacketRelay } from "./packet-relay.js";
 import { createUpgradeCheck, refuse, SUBPROTOCOL, WS_PATHS } from "./upgrade.js";
-
-/** Frames a socket may have waiting behind a slow one before it counts as abuse. */
-const MAX_BACKLOG = 1000;
 
 /**
  * The upgrading socket's error listener. Defined out here, not as an arrow inside
@@ -151,60 +149,12 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     },
   });
 
-  /**
-   * A socket's frames are handled one at a time, in the order sent: a client may send
-   * room.join and then signal at once and rely on the join having happened. A frame
-   * handled at once (the common case) needs no queue; while one waits on a store, later
-   * frames wait in the socket's backlog.
-   */
+  const queue = createFrameQueue({ dispatch, metrics, log });
   const receive = (conn: Connection, data: RawData, isBinary: boolean) => {
     if (isBinary && packets.receive(conn, data)) return;
-    if (!conn.busy) {
-      const waiting = dispatch(conn, data, isBinary);
-      if (waiting) wait(conn, waiting);
-      return;
-    }
-    conn.backlog ??= [];
-    if (conn.backlog.length >= MAX_BACKLOG) {
-      metrics.closed("abuse");
-      conn.ws.close(CLOSE.policy_violation, "too many frames waiting");
-      return;
-    }
-    conn.backlog.push([data, isBinary]);
+    queue.receive(conn, data, isBinary);
   };
-  const wait = (conn: Connection, waiting: Promise<void>) => {
-    conn.busy = true;
-    waiting.then(
-      () => drain(conn),
-      (err) => {
-        log.warn({ err }, "frame handling failed");
-        drain(conn);
-      },
-    );
-  };
-  const drain = (conn: Connection) => {
-    conn.busy = false;
-    for (let next = conn.backlog?.shift(); next; next = conn.backlog?.shift()) {
-      const waiting = dispatch(conn, next[0] as RawData, next[1]);
-      if (waiting) return wait(conn, waiting);
-    }
-    conn.backlog = undefined;
-  };
-
-  const welcomeOf = (conn: Connection): WelcomeFrame => ({
-    type: "welcome",
-    user: { id: conn.identity.userId, username: conn.identity.username },
-    device: conn.identity.device,
-    session: conn.id,
-    server_time: new Date().toISOString(),
-    limits: {
-      max_message_bytes: hub.maxMessageBytes,
-      message_rate_limit: hub.messageRate,
-      message_burst_limit: hub.messageBurst,
-      heartbeat_interval_ms: hub.heartbeatIntervalMs,
-    },
-    protocol_version: PROTOCOL_VERSION,
-  });
+  const drain = queue.drain;
 
   const opened = (ws: HubSocket, identity: Identity) => {
     const conn = new Connection(uuidv7(), identity, ws, Date.now());
@@ -237,7 +187,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       // With Redis, "welcome" waits until those subscriptions are in force.
       await bus.settled();
       if (!connections.has(conn)) return;
-      outbox.frame(conn, welcomeOf(conn) as unknown as { type: string });
+      outbox.frame(conn, welcomeOf(conn, hub) as unknown as { type: string });
       // Store-and-forward: the device's first page of pending direct messages, before
       // anything it sent meanwhile is answered. A device id the server made up has no
       // message keys (nothing could name it before), so nothing waits for it.

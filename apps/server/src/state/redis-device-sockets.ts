@@ -2,7 +2,7 @@ import type { Redis } from "ioredis";
 import type { DeviceSockets } from "./device-sockets.js";
 
 /**
- * Keys (issues 4 and 7): `<p>device:<user>\t<device>` HASH instance id → sockets, deleted
+ * Keys: `<p>device:<user>\t<device>` HASH instance id → sockets, deleted
  * with its last field, so "online" is EXISTS; `<p>instance:<id>:devices` SET of the
  * `<user>\t<device>` pairs the instance counts, for reaping it (redis-instances.ts).
  * Independent of presence keys: the hub counts each socket in both.

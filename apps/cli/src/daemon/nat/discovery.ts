@@ -1,4 +1,4 @@
-import type { LocalAddress } from "./local-addresses.js";
+import { type LocalAddress, localAddresses, sameSubnet } from "./local-addresses.js";
 import type { NatType } from "./reasons.js";
 import { bindingRequest, parseBindingResponse } from "./stun-client.js";
 import type { Candidate } from "./types.js";
@@ -69,6 +69,53 @@ export function createDiscovery(o: {
         candidates.push({ type: "srflx", addr: `${mapped.address}:${mapped.port}` });
       if (o.fixed) candidates.push({ type: "fixed", addr: `${o.fixed.host}:${o.fixed.port}` });
       return { nat, mapped, candidates };
+    },
+  };
+}
+
+const STUN_EVERY_MS = 25_000;
+
+/**
+ * This device's side of every pair: its NAT type, the candidates it offers and its
+ * local networks, found again every STUN_EVERY_MS (a Wi-Fi to cellular move changes them).
+ */
+export function createEndpoint(
+  discovery: ReturnType<typeof createDiscovery>,
+  o: { interfacePrefix: string; log(line: string): void },
+) {
+  let nat: NatType = "unknown";
+  let candidates: Candidate[] = [];
+  let locals: LocalAddress[] = [];
+  let last = 0;
+  let running = false;
+  return {
+    get nat() {
+      return nat;
+    },
+    get candidates() {
+      return candidates;
+    },
+    sameLan: (host: string) => locals.some((l) => sameSubnet(l, host)),
+    due: (now: number) => now - last > STUN_EVERY_MS,
+    /** STUN on both server ports from the WireGuard port; true when the NAT or the candidates changed. */
+    async refresh(stunPorts: number[]): Promise<boolean> {
+      if (running) return false;
+      running = true;
+      try {
+        last = Date.now();
+        locals = localAddresses(o.interfacePrefix);
+        const found = await discovery.discover(stunPorts, locals);
+        if (found.nat === nat && JSON.stringify(found.candidates) === JSON.stringify(candidates))
+          return false;
+        const mapped = found.mapped;
+        if (found.nat !== nat)
+          o.log(`NAT: ${found.nat}${mapped ? ` (public ${mapped.address}:${mapped.port})` : ""}`);
+        nat = found.nat;
+        candidates = found.candidates;
+        return true;
+      } finally {
+        running = false;
+      }
     },
   };
 }

@@ -29,3 +29,25 @@ export function loadPaths(): PathsFile | undefined {
     return undefined;
   }
 }
+
+/**
+ * What the server keeps of one network's paths (PUT /v1/peers/{id}/paths), and the key
+ * that says whether it changed: round-trip times change all the time, so they alone are
+ * no reason to report.
+ */
+export function pathReport(status: PathsStatus) {
+  const body = {
+    nat: status.nat,
+    paths: status.peers.map((p) => ({
+      device_id: p.device_id,
+      path: p.path,
+      endpoint: p.endpoint,
+      local_candidate: p.local_candidate,
+      relay_instance: p.relay_instance,
+      reason: p.reason,
+      rtt_ms: p.rtt_ms,
+    })),
+  };
+  const key = JSON.stringify({ ...body, paths: body.paths.map((p) => ({ ...p, rtt_ms: null })) });
+  return { body, key };
+}

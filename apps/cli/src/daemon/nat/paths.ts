@@ -1,14 +1,32 @@
 import { randomBytes } from "node:crypto";
-import { createSocket, type RemoteInfo, type Socket } from "node:dgram";
+import type { RemoteInfo, Socket } from "node:dgram";
 import { decodeCheck, encodeCheck, isCheck, PING, PONG } from "./checks.js";
-import { createDiscovery } from "./discovery.js";
-import { type LocalAddress, localAddresses, sameSubnet } from "./local-addresses.js";
-import { type CandidateType, directReason, type NatType, PRIORITY, relayReason } from "./reasons.js";
+import { createDiscovery, createEndpoint } from "./discovery.js";
+import { splitAddr, validCandidates, validKey, validNat, validRelay } from "./offer-input.js";
+import {
+  bindPublic,
+  CHECK_EVERY_MS,
+  CHECK_MS,
+  concludeChecks,
+  DIRECT_DEAD_MS,
+  initToResend,
+  KEEPALIVE_MS,
+  newPeerPath,
+  openLocal,
+  type PeerPath,
+  peerStatus,
+  retryDue,
+} from "./peer-path.js";
+import { type CandidateType, directReason, PRIORITY } from "./reasons.js";
 import type { HomeRelay, RelayClient } from "./relay-client.js";
 import { isStun } from "./stun-client.js";
-import type { Candidate, Offer, PathsStatus, PeerInfo } from "./types.js";
+import type { Offer, PathsStatus, PeerInfo } from "./types.js";
 
+export { validCandidates } from "./offer-input.js";
 export type { Candidate, Offer, PathsStatus, PeerInfo, PeerPathStatus } from "./types.js";
+
+const TICK_MS = 200;
+const LOST = "relay: direct path lost, retrying";
 
 export interface PathManagerOptions {
   networkId: string;
@@ -28,83 +46,6 @@ export interface PathManagerOptions {
   onChange?(): void;
   log(line: string): void;
 }
-
-/** A check round lasts this long, pinging every candidate every CHECK_EVERY_MS. */
-const CHECK_MS = 5_000;
-const CHECK_EVERY_MS = 400;
-/** On a direct path: a ping this often; no pong for DIRECT_DEAD_MS and the pair falls back. */
-const KEEPALIVE_MS = 2_000;
-const DIRECT_DEAD_MS = 6_000;
-/** A relayed pair asks for new checks this often (with jitter), for as long as it is relayed. */
-const RETRY_MS = 8_000;
-const STUN_EVERY_MS = 25_000;
-const TICK_MS = 200;
-const LOST = "relay: direct path lost, retrying";
-
-interface PeerPath {
-  info: PeerInfo;
-  /** WireGuard's endpoint for this peer: a loopback socket of ours */
-  local: Socket;
-  localPort: number;
-  theirKey: string | undefined;
-  candidates: Candidate[];
-  /** addresses the peer's checks came from that it did not announce (peer-reflexive) */
-  prflx: Set<string>;
-  peerNat: NatType | undefined;
-  home: { instance: string; url: string | null } | null;
-  mode: "direct" | "relay";
-  direct: { addr: string; host: string; port: number; type: CandidateType; lastPong: number } | undefined;
-  reason: string;
-  rtt: number | null;
-  since: number;
-  checkUntil: number;
-  lastCheck: number;
-  /** a check round is running */
-  checking: boolean;
-  /** a round ended: the reason says why the pair is relayed */
-  concluded: boolean;
-  lastKeepalive: number;
-  nextRetry: number;
-  /** addresses the peer's checks came from, whose WireGuard packets are accepted */
-  verified: Set<string>;
-  /** the last WireGuard handshake initiation sent through the relay */
-  lastInit: { packet: Buffer; at: number; resent: number } | undefined;
-  /** txid → where the ping went and when */
-  pings: Map<string, { addr: string; at: number }>;
-  lastPingTo: Map<string, number>;
-}
-
-const NAT_TYPES = new Set<unknown>(["none", "cone", "symmetric", "udp-blocked", "unknown"]);
-const CANDIDATE_TYPES = new Set<unknown>(["host", "srflx", "fixed"]);
-const IPV4_PORT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3}):(\d{1,5})$/;
-
-/** At most 16 candidates, each an IPv4 address with a port 1-65535 (no names: no DNS). */
-export function validCandidates(list: unknown): Candidate[] {
-  if (!Array.isArray(list)) return [];
-  const out: Candidate[] = [];
-  for (const c of list.slice(0, 16) as { type?: unknown; addr?: unknown }[]) {
-    if (!c || !CANDIDATE_TYPES.has(c.type) || typeof c.addr !== "string") continue;
-    const m = IPV4_PORT.exec(c.addr);
-    if (!m) continue;
-    const octets = m.slice(1, 5).map(Number);
-    const port = Number(m[5]);
-    if (octets.some((o) => o > 255) || port < 1 || port > 65_535) continue;
-    out.push({ type: c.type as Candidate["type"], addr: c.addr });
-  }
-  return out;
-}
-
-function validRelay(relay: unknown): { instance: string; url: string | null } | null {
-  const r = relay as { instance?: unknown; url?: unknown } | null;
-  if (!r || typeof r.instance !== "string" || r.instance.length > 64) return null;
-  const url = typeof r.url === "string" && /^https?:\/\/[^\s]{1,200}$/.test(r.url) ? r.url : null;
-  return { instance: r.instance, url };
-}
-
-const splitAddr = (addr: string) => {
-  const i = addr.lastIndexOf(":");
-  return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
-};
 
 /**
  * The data path of one network interface: a userspace forwarder between WireGuard and
@@ -129,13 +70,9 @@ export function createPathManager(o: PathManagerOptions) {
     listenPort: o.listenPort,
     fixed: o.fixed,
   });
+  const endpoint = createEndpoint(discovery, { interfacePrefix: o.interfacePrefix, log: o.log });
   let ext: Socket | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let nat: NatType = "unknown";
-  let candidates: Candidate[] = [];
-  let locals: LocalAddress[] = [];
-  let lastStun = 0;
-  let stunRunning = false;
   let closed = false;
 
   const changed = () => o.onChange?.();
@@ -151,33 +88,12 @@ export function createPathManager(o: PathManagerOptions) {
     }
   };
 
-  // ---- endpoint discovery -------------------------------------------------------------
-
-  /** STUN on both server ports from the WireGuard port: the public mapping and its kind. */
+  /** This device's candidates again; peers hear of a change at once. */
   async function discover(): Promise<void> {
-    if (stunRunning || closed) return;
-    stunRunning = true;
-    try {
-      lastStun = Date.now();
-      locals = localAddresses(o.interfacePrefix);
-      const found = await discovery.discover(home()?.stun ?? [], locals);
-      const next = found.nat;
-      const list = found.candidates;
-      const mapped = found.mapped;
-      const same = next === nat && JSON.stringify(list) === JSON.stringify(candidates);
-      if (!same) {
-        if (next !== nat) o.log(`NAT: ${next}${mapped ? ` (public ${mapped.address}:${mapped.port})` : ""}`);
-        nat = next;
-        candidates = list;
-        for (const p of peers.values()) offer(p, false);
-        changed();
-      }
-    } finally {
-      stunRunning = false;
-    }
+    if (closed || !(await endpoint.refresh(home()?.stun ?? []))) return;
+    for (const p of peers.values()) offer(p, false);
+    changed();
   }
-
-  // ---- signaling ------------------------------------------------------------------------
 
   const offer = (p: PeerPath, reply: boolean) => {
     const h = home();
@@ -185,8 +101,8 @@ export function createPathManager(o: PathManagerOptions) {
       warren: "paths/1",
       network: o.networkId,
       key,
-      nat,
-      candidates,
+      nat: endpoint.nat,
+      candidates: endpoint.candidates,
       relay: h ? { instance: h.instance, url: h.url } : null,
       reply,
     });
@@ -201,7 +117,7 @@ export function createPathManager(o: PathManagerOptions) {
       return;
     }
     // A peer's offer is checked like any input from the network: a bad one is ignored.
-    if (typeof msg.key !== "string" || !/^[A-Za-z0-9_-]{8,64}$/.test(msg.key)) return;
+    if (!validKey(msg.key)) return;
     const fresh = p.theirKey !== msg.key;
     p.theirKey = msg.key;
     if (fresh) {
@@ -210,15 +126,13 @@ export function createPathManager(o: PathManagerOptions) {
       p.verified.clear();
     }
     p.candidates = validCandidates(msg.candidates);
-    p.peerNat = NAT_TYPES.has(msg.nat) ? msg.nat : "unknown";
+    p.peerNat = validNat(msg.nat);
     p.home = validRelay(msg.relay);
     if (fresh) p.prflx.clear();
     if (!msg.reply) offer(p, true);
     startChecks(p);
     changed();
   }
-
-  // ---- checks ---------------------------------------------------------------------------
 
   const startChecks = (p: PeerPath) => {
     p.checkUntil = Date.now() + CHECK_MS;
@@ -251,8 +165,6 @@ export function createPathManager(o: PathManagerOptions) {
   const typeOf = (p: PeerPath, addr: string): CandidateType =>
     p.candidates.find((c) => c.addr === addr)?.type ?? "prflx";
 
-  const isSameLan = (host: string) => locals.some((l) => sameSubnet(l, host));
-
   const useDirect = (p: PeerPath, addr: string, type: CandidateType, rtt: number) => {
     const { host, port } = splitAddr(addr);
     if (p.direct && !p.verified.has(p.direct.addr)) byAddr.delete(p.direct.addr);
@@ -264,8 +176,8 @@ export function createPathManager(o: PathManagerOptions) {
     p.since = Date.now();
     p.reason = directReason({
       type,
-      sameLan: type === "host" && isSameLan(host),
-      myNat: nat,
+      sameLan: type === "host" && endpoint.sameLan(host),
+      myNat: endpoint.nat,
       peerNat: p.peerNat ?? "unknown",
     });
     o.log(`${p.info.name}: ${was === "relay" ? "relay → direct" : "direct"} via ${addr} (${p.reason})`);
@@ -327,8 +239,6 @@ export function createPathManager(o: PathManagerOptions) {
     }
   }
 
-  // ---- packets --------------------------------------------------------------------------
-
   /** Hands a packet to WireGuard from the peer's loopback socket (closed: dropped). */
   const toWireGuard = (p: PeerPath, packet: Buffer) => {
     try {
@@ -369,26 +279,6 @@ export function createPathManager(o: PathManagerOptions) {
     }
   };
 
-  // ---- peers ----------------------------------------------------------------------------
-
-  /**
-   * A peer's loopback socket, connected to WireGuard's port: sends need no address
-   * (no lookup per packet) and only WireGuard's packets come in. Errors (WireGuard not
-   * listening yet: ECONNREFUSED) are dropped like the packets they concern.
-   */
-  const openLocal = (): Promise<{ socket: Socket; port: number }> =>
-    new Promise((resolve, reject) => {
-      const socket = createSocket({ type: "udp4", recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-      socket.once("error", reject);
-      socket.bind(0, "127.0.0.1", () => {
-        socket.connect(o.wgPort, "127.0.0.1", () => {
-          socket.off("error", reject);
-          socket.on("error", () => {});
-          resolve({ socket, port: socket.address().port });
-        });
-      });
-    });
-
   /** Makes the pairs match the network's peers; returns each peer's WireGuard endpoint. */
   async function setPeers(list: PeerInfo[]): Promise<Map<string, string>> {
     const wanted = new Set(list.map((p) => p.publicKey));
@@ -406,33 +296,8 @@ export function createPathManager(o: PathManagerOptions) {
         had.info = info;
         continue;
       }
-      const { socket, port } = await openLocal();
-      const now = Date.now();
-      const p: PeerPath = {
-        info,
-        local: socket,
-        localPort: port,
-        theirKey: undefined,
-        candidates: [],
-        prflx: new Set(),
-        peerNat: undefined,
-        home: null,
-        mode: "relay",
-        direct: undefined,
-        reason: "relay: waiting for the peer's candidates",
-        rtt: null,
-        since: now,
-        checkUntil: 0,
-        lastCheck: 0,
-        checking: false,
-        concluded: false,
-        lastInit: undefined,
-        verified: new Set(),
-        lastKeepalive: 0,
-        nextRetry: now + RETRY_MS * (0.5 + Math.random()),
-        pings: new Map(),
-        lastPingTo: new Map(),
-      };
+      const { socket, port } = await openLocal(o.wgPort);
+      const p = newPeerPath(info, socket, port);
       socket.on("message", fromWireGuard(p));
       peers.set(info.publicKey, p);
       byDevice.set(info.deviceId, p);
@@ -461,46 +326,22 @@ export function createPathManager(o: PathManagerOptions) {
           ping(p, p.direct.addr);
         }
       } else {
-        if (p.checking && now >= p.checkUntil) {
-          p.checking = false;
-          p.concluded = true;
-          const reason = relayReason({
-            myNat: nat,
-            peerNat: p.peerNat,
-            heardFromPeer: p.theirKey !== undefined,
-          });
-          if (reason !== p.reason) {
-            p.reason = reason;
-            changed();
-          }
-        }
-        if (now >= p.nextRetry) {
-          p.nextRetry = now + RETRY_MS * (0.75 + Math.random() * 0.5);
-          if (p.theirKey === undefined || now >= p.checkUntil) {
-            offer(p, false);
-            if (p.theirKey !== undefined) startChecks(p);
-          }
+        if (concludeChecks(p, now, endpoint.nat)) changed();
+        if (retryDue(p, now)) {
+          offer(p, false);
+          if (p.theirKey !== undefined) startChecks(p);
         }
       }
     }
-    if (now - lastStun > STUN_EVERY_MS) void discover();
+    if (endpoint.due(now)) void discover();
   };
 
   return {
     key,
     /** Binds the public port and finds this device's candidates. */
     async start(): Promise<void> {
-      ext = createSocket({ type: "udp4", recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
-      const socket = ext;
-      await new Promise<void>((resolve, reject) => {
-        socket.once("error", reject);
-        socket.bind(o.listenPort, "0.0.0.0", () => {
-          socket.off("error", reject);
-          socket.on("error", (err) => o.log(`UDP port ${o.listenPort}: ${err.message}`));
-          resolve();
-        });
-      });
-      socket.on("message", fromNetwork);
+      ext = await bindPublic(o.listenPort, o.log);
+      ext.on("message", fromNetwork);
       timer = setInterval(tick, TICK_MS);
       // Wait a little for the home relay's INFO: it names the STUN ports.
       for (let i = 0; i < 20 && !home(); i++) await new Promise((r) => setTimeout(r, 100));
@@ -514,11 +355,10 @@ export function createPathManager(o: PathManagerOptions) {
     refused(device: string, reason: string): void {
       const p = byDevice.get(device);
       if (p?.mode !== "relay") return;
-      const init = p.lastInit;
-      if (reason === "not_here" && init && Date.now() - init.at < 5_000 && init.resent < 8) {
-        init.resent += 1;
+      const init = reason === "not_here" ? initToResend(p, Date.now()) : undefined;
+      if (init) {
         setTimeout(() => {
-          if (!closed && p.mode === "relay") o.relay.send(p.info.deviceId, init.packet, p.home ?? undefined);
+          if (!closed && p.mode === "relay") o.relay.send(p.info.deviceId, init, p.home ?? undefined);
         }, 400).unref();
         return;
       }
@@ -527,33 +367,17 @@ export function createPathManager(o: PathManagerOptions) {
     status(): PathsStatus {
       const h = home();
       return {
-        nat,
-        candidates,
+        nat: endpoint.nat,
+        candidates: endpoint.candidates,
         home_relay: h?.instance ?? null,
-        peers: [...peers.values()].map((p) => {
-          const direct = p.mode === "direct" && p.direct;
-          const local = !direct
-            ? "relay"
-            : p.direct?.type === "host" && isSameLan(p.direct.host)
-              ? "host"
-              : o.fixed
-                ? "fixed"
-                : nat === "none"
-                  ? "host"
-                  : "srflx";
-          return {
-            public_key: p.info.publicKey,
-            device_id: p.info.deviceId,
-            name: p.info.name,
-            path: p.mode,
-            endpoint: direct ? (p.direct?.addr ?? null) : null,
-            local_candidate: local,
-            relay_instance: direct ? null : (p.home?.instance ?? h?.instance ?? null),
-            reason: p.reason,
-            rtt_ms: p.rtt,
-            since: new Date(p.since).toISOString(),
-          };
-        }),
+        peers: [...peers.values()].map((p) =>
+          peerStatus(p, {
+            sameLan: endpoint.sameLan,
+            fixed: o.fixed !== undefined,
+            nat: endpoint.nat,
+            home: h?.instance ?? null,
+          }),
+        ),
       };
     },
     close(): void {
