@@ -269,6 +269,8 @@ describe.each(backends())("sessions of an account on $name", (backend) => {
     expect(list.body.sessions).toHaveLength(3);
     const mine = list.body.sessions.find((s: any) => s.current);
     expect(mine.id).toBe(tokens.session_id);
+    // The session registration started keeps the client's User-Agent too.
+    expect(mine.user_agent).toBeTruthy();
     expect(list.body.sessions.filter((s: any) => s.current)).toHaveLength(1);
     const secondRow = list.body.sessions.find((s: any) => s.id === second.body.tokens.session_id);
     expect(secondRow).toMatchObject({

@@ -23,7 +23,7 @@ export async function authRoutes(app: FastifyInstance, { services, requireAuth }
       const { user, admin } = await services.accounts.register(request.body, contextOf(request));
       // The operator learns who holds the server at once: the first account is its admin.
       if (admin) request.log.info({ user: user.id }, `first account ${user.username} is a server admin`);
-      const tokens = await services.sessions.start(user.id);
+      const tokens = await services.sessions.start(user.id, null, contextOf(request));
       return reply.code(201).send({ user, tokens });
     },
   );
