@@ -10,18 +10,18 @@ export interface PathsFile {
   networks: Record<string, PathsStatus>;
 }
 
-export const pathsFile = () => path.join(configDir(), "paths.json");
+export const pathsFile = (dir = configDir()) => path.join(dir, "paths.json");
 
-export function savePaths(content: PathsFile): void {
-  const file = pathsFile();
+export function savePaths(content: PathsFile, dir?: string): void {
+  const file = pathsFile(dir);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   renameSync(temp, file);
 }
 
-export function loadPaths(): PathsFile | undefined {
-  const file = pathsFile();
+export function loadPaths(dir?: string): PathsFile | undefined {
+  const file = pathsFile(dir);
   if (!existsSync(file)) return undefined;
   try {
     return JSON.parse(readFileSync(file, "utf8")) as PathsFile;
