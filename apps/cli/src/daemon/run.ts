@@ -89,7 +89,10 @@ export async function startDaemon(options: RunOptions): Promise<RunningDaemon> {
   let timer: NodeJS.Timeout | undefined;
   let closeControl: () => Promise<void> = async () => {};
   let stopping: Promise<void> | undefined;
+  /** set before anything closes: the socket's own close event must not stop us a second time */
+  let closing = false;
   const stop = (error?: Error, removedAll = false): Promise<void> => {
+    closing = true;
     stopping ??= (async () => {
       clearInterval(timer);
       socket.close();
@@ -126,7 +129,7 @@ export async function startDaemon(options: RunOptions): Promise<RunningDaemon> {
   });
   socket.on("close", (event) => {
     if (event.willReconnect) log(`lost the server (${event.code}); reconnecting`);
-    else if (!stopping) {
+    else if (!closing) {
       void stop(
         new CliError(`the server ended this session (${event.code} ${event.reason}): run \`warren login\``),
       );
