@@ -51,8 +51,9 @@ describe("daemon: server restart and socket loss", () => {
     // Blocked: the daemon cannot come back before the change below is made.
     lab.proxy.block();
     await lab.restartServer(async () => {
+      await until("server_shutdown heard", () => shutdowns.length > 0);
       expect(shutdowns).toEqual([100]);
-      expect(d.running.socket.connected).toBe(false);
+      await until("the socket closed", () => !d.running.socket.connected);
     });
     // A change the daemon's socket cannot hear: it is not connected.
     await peerOf(bobDevice, network);
