@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { configDir } from "../../store/paths.js";
 import type { PathsStatus } from "./paths.js";
 
-/** The daemon's view of every pair's path, for `warren status`: paths.json beside daemon.json. */
+/** The running daemon's view of every pair's path, for scripts and the NAT lab: paths.json beside daemon.json. */
 export interface PathsFile {
   device_id: string;
   updated_at: string;
@@ -18,16 +18,6 @@ export function savePaths(content: PathsFile, dir?: string): void {
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600 });
   renameSync(temp, file);
-}
-
-export function loadPaths(dir?: string): PathsFile | undefined {
-  const file = pathsFile(dir);
-  if (!existsSync(file)) return undefined;
-  try {
-    return JSON.parse(readFileSync(file, "utf8")) as PathsFile;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
