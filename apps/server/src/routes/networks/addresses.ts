@@ -11,21 +11,18 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** A device joining a network with an address; admins moving and reserving addresses. */
-export async function addressRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function addressRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
   const addresses = services.addresses;
 
   r.post(
     "/networks/:id/peers",
     {
-      preHandler: requireAuth,
       schema: {
         tags: ["peers"],
-        security: bearer,
         summary: "Add my device to the network: it gets the lowest (or a random) free address",
         params: NetworkParams,
         body: AddPeerBody,
@@ -34,10 +31,10 @@ export async function addressRoutes(app: FastifyInstance, { services, requireAut
     },
     async (request, reply) => {
       const peer = await addresses.addPeer(
-        principalOf(request).userId,
+        request.user.userId,
         request.params.id,
         request.body,
-        contextOf(request),
+        request.context,
       );
       return reply.code(201).send(peer);
     },
@@ -46,10 +43,8 @@ export async function addressRoutes(app: FastifyInstance, { services, requireAut
   r.patch(
     "/peers/:id/address",
     {
-      preHandler: requireAuth,
       schema: {
         tags: ["peers"],
-        security: bearer,
         summary: "Move a device to another address (admins and the owner); members hear peer_updated",
         params: PeerParams,
         body: PeerAddressBody,
@@ -57,20 +52,14 @@ export async function addressRoutes(app: FastifyInstance, { services, requireAut
       },
     },
     async (request) =>
-      addresses.changeAddress(
-        principalOf(request).userId,
-        request.params.id,
-        request.body.address,
-        contextOf(request),
-      ),
+      addresses.changeAddress(request.user.userId, request.params.id, request.body.address, request.context),
   );
 
-  const common = { tags: ["networks"], security: bearer };
+  const common = { tags: ["networks"] };
 
   r.get(
     "/networks/:id/reservations",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Reserved addresses (admins and the owner)",
@@ -78,13 +67,12 @@ export async function addressRoutes(app: FastifyInstance, { services, requireAut
         response: { 200: ReservationList, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => addresses.reservations(principalOf(request).userId, request.params.id),
+    async (request) => addresses.reservations(request.user.userId, request.params.id),
   );
 
   r.post(
     "/networks/:id/reservations",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Reserve an address: it is never allocated (admins and the owner)",
@@ -95,10 +83,10 @@ export async function addressRoutes(app: FastifyInstance, { services, requireAut
     },
     async (request, reply) => {
       const reservation = await addresses.reserve(
-        principalOf(request).userId,
+        request.user.userId,
         request.params.id,
         request.body,
-        contextOf(request),
+        request.context,
       );
       return reply.code(201).send(reservation);
     },
@@ -107,7 +95,6 @@ export async function addressRoutes(app: FastifyInstance, { services, requireAut
   r.delete(
     "/networks/:id/reservations/:address",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Release a reserved address (admins and the owner)",
@@ -117,10 +104,10 @@ export async function addressRoutes(app: FastifyInstance, { services, requireAut
     },
     async (request, reply) => {
       await addresses.unreserve(
-        principalOf(request).userId,
+        request.user.userId,
         request.params.id,
         request.params.address,
-        contextOf(request),
+        request.context,
       );
       return reply.code(204).send(null);
     },

@@ -11,22 +11,20 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
 import { renderWgQuick } from "../../services/wg-config.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** Peers of a network, their endpoints and WireGuard configs. */
-export async function peerRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function peerRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
   const peers = services.peers;
-  const common = { tags: ["peers"], security: bearer };
+  const common = { tags: ["peers"] };
   // Path ids: a network's on /networks/:id/peers, a peer's on /peers/:id (both UUIDs).
   const IdParams = DeviceParams;
 
   r.get(
     "/networks/:id/peers",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -36,16 +34,12 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request) =>
-      services.peerPaths.attach(
-        request.params.id,
-        await peers.list(principalOf(request).userId, request.params.id),
-      ),
+      services.peerPaths.attach(request.params.id, await peers.list(request.user.userId, request.params.id)),
   );
 
   r.delete(
     "/peers/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -55,7 +49,7 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request, reply) => {
-      await peers.remove(principalOf(request).userId, request.params.id, contextOf(request));
+      await peers.remove(request.user.userId, request.params.id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -63,7 +57,6 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
   r.put(
     "/peers/:id/paths",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -73,14 +66,12 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
         response: { 200: PeerPathReport, ...errors(400, 401, 404) },
       },
     },
-    async (request) =>
-      services.peerPaths.report(principalOf(request).userId, request.params.id, request.body),
+    async (request) => services.peerPaths.report(request.user.userId, request.params.id, request.body),
   );
 
   r.patch(
     "/peers/:id/endpoint",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Report where my device can be reached in this network; members hear peer_updated",
@@ -90,18 +81,12 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request) =>
-      peers.setEndpoint(
-        principalOf(request).userId,
-        request.params.id,
-        request.body.endpoint,
-        contextOf(request),
-      ),
+      peers.setEndpoint(request.user.userId, request.params.id, request.body.endpoint, request.context),
   );
 
   r.get(
     "/peers/:id/config",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -121,7 +106,7 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request, reply) => {
-      const config = await peers.config(principalOf(request).userId, request.params.id);
+      const config = await peers.config(request.user.userId, request.params.id);
       if (request.query.format === "json") return reply.type("application/json; charset=utf-8").send(config);
       return reply.type("text/plain; charset=utf-8").send(renderWgQuick(config));
     },
