@@ -1,11 +1,13 @@
 import {
+  AddPeerBody,
   DeviceParams,
+  NetworkParams,
   NetworkPeer,
+  PeerAddressBody,
   PeerConfigQuery,
   PeerEndpointBody,
   PeerListResponse,
-  PeerPathReport,
-  PeerPathsBody,
+  PeerParams,
   WireGuardConfig,
   WireGuardConfigText,
 } from "@warren/protocol";
@@ -14,13 +16,30 @@ import { Type } from "typebox";
 import { renderWgQuick } from "../../services/wg-config.js";
 import { errors, type RouteDeps, typed } from "../shared.js";
 
-/** Peers of a network, their endpoints and WireGuard configs. */
+/** Peers: devices joining a network, their addresses, endpoints and WireGuard configs. */
 export async function peerRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
   const peers = services.peers;
   const common = { tags: ["peers"] };
   // Path ids: a network's on /networks/:id/peers, a peer's on /peers/:id (both UUIDs).
   const IdParams = DeviceParams;
+
+  r.post(
+    "/networks/:id/peers",
+    {
+      schema: {
+        ...common,
+        summary: "Add my device to the network: it gets the lowest (or a random) free address",
+        params: NetworkParams,
+        body: AddPeerBody,
+        response: { 201: NetworkPeer, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const peer = await peers.add(request.user.userId, request.params.id, request.body, request.context);
+      return reply.code(201).send(peer);
+    },
+  );
 
   r.get(
     "/networks/:id/peers",
@@ -54,21 +73,6 @@ export async function peerRoutes(app: FastifyInstance, { services }: RouteDeps) 
     },
   );
 
-  r.put(
-    "/peers/:id/paths",
-    {
-      schema: {
-        ...common,
-        summary:
-          "Report the path my device uses to each other peer (direct or relay, and why); members hear peer_path",
-        params: IdParams,
-        body: PeerPathsBody,
-        response: { 200: PeerPathReport, ...errors(400, 401, 404) },
-      },
-    },
-    async (request) => services.peerPaths.report(request.user.userId, request.params.id, request.body),
-  );
-
   r.patch(
     "/peers/:id/endpoint",
     {
@@ -82,6 +86,21 @@ export async function peerRoutes(app: FastifyInstance, { services }: RouteDeps) 
     },
     async (request) =>
       peers.setEndpoint(request.user.userId, request.params.id, request.body.endpoint, request.context),
+  );
+
+  r.patch(
+    "/peers/:id/address",
+    {
+      schema: {
+        ...common,
+        summary: "Move a device to another address (admins and the owner); members hear peer_updated",
+        params: PeerParams,
+        body: PeerAddressBody,
+        response: { 200: NetworkPeer, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      peers.changeAddress(request.user.userId, request.params.id, request.body.address, request.context),
   );
 
   r.get(
