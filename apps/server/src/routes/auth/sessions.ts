@@ -21,7 +21,7 @@ export async function sessionRoutes(app: FastifyInstance, { services }: RouteDep
     "/auth/logout",
     {
       schema: {
-        tags: ["auth"],
+        ...common,
         summary: "End this session: its refresh token and access tokens stop working",
         response: { 204: Type.Null(), ...errors(401) },
       },
@@ -36,14 +36,14 @@ export async function sessionRoutes(app: FastifyInstance, { services }: RouteDep
     "/auth/me",
     {
       schema: {
-        tags: ["auth"],
+        ...common,
         summary: "The signed-in account",
         response: { 200: Me, ...errors(401) },
       },
     },
     async (request) => {
-      const p = request.user;
-      return services.accounts.me(p.userId, p.sessionId);
+      const { userId, sessionId } = request.user;
+      return services.accounts.me(userId, sessionId);
     },
   );
 
@@ -97,8 +97,8 @@ export async function sessionRoutes(app: FastifyInstance, { services }: RouteDep
       },
     },
     async (request) => {
-      const p = request.user;
-      const count = await services.sessions.revokeOthers(p.userId, p.sessionId, "revoked", request.context);
+      const { userId, sessionId } = request.user;
+      const count = await services.sessions.revokeOthers(userId, sessionId, "revoked", request.context);
       return { revoked_sessions: count };
     },
   );

@@ -33,8 +33,12 @@ export async function chatRoutes(app: FastifyInstance, { services }: RouteDeps) 
         },
       },
       async (request, reply) => {
-        const p = request.user;
-        const message = await services.chat.post(kind, request.params.id, p.userId, request.body.content);
+        const message = await services.chat.post(
+          kind,
+          request.params.id,
+          request.user.userId,
+          request.body.content,
+        );
         return reply.code(201).send(message);
       },
     );
