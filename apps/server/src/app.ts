@@ -4,7 +4,7 @@ import type { Config } from "./config.js";
 import { AppError } from "./errors.js";
 import { loggerOptions } from "./observability/logger.js";
 import type { Metrics } from "./observability/metrics.js";
-import { freshAuth, registerAuthenticate } from "./plugins/authenticate.js";
+import { authenticate, decorateRequests, freshAuth } from "./plugins/authenticate.js";
 import { registerErrorHandling } from "./plugins/errors.js";
 import { registerJsonInput } from "./plugins/json-input.js";
 import { registerOpenApi } from "./plugins/openapi.js";
@@ -23,13 +23,15 @@ import { deviceRoutes } from "./routes/devices/index.js";
 import { healthRoutes } from "./routes/health/index.js";
 import { meRoutes } from "./routes/me/index.js";
 import { directMessageRoutes } from "./routes/messages/direct.js";
-import { addressRoutes } from "./routes/networks/addresses.js";
 import { networkRoutes } from "./routes/networks/index.js";
 import { networkMemberRoutes } from "./routes/networks/members.js";
+import { reservationRoutes } from "./routes/networks/reservations.js";
 import { observabilityRoutes, type StatsDocument } from "./routes/observability/index.js";
 import { peerRoutes } from "./routes/peers/index.js";
+import { peerPathRoutes } from "./routes/peers/paths.js";
 import { tenantRoutes } from "./routes/tenants/index.js";
 import { blockRoutes } from "./routes/users/blocks.js";
+import { usernameCheckRoutes } from "./routes/users/check.js";
 import { userRoutes } from "./routes/users/index.js";
 import type { Services } from "./services/index.js";
 
@@ -93,9 +95,8 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
   await registerSecurity(fastify, { allowedOrigins: config.allowedOrigins, tls: Boolean(https) });
   await registerOpenApi(fastify);
 
-  const requireAuth = registerAuthenticate(fastify, services.sessions);
-  const requireFresh = freshAuth(requireAuth, services.sessions);
-  const deps = { services, requireAuth, requireFresh };
+  decorateRequests(fastify);
+  const deps = { services, requireFresh: freshAuth(services.sessions) };
   fastify.addHook("onResponse", async (request, reply) => {
     // The route pattern, not the URL: ids in paths must not explode the label set.
     const route = request.routeOptions.url ?? "unmatched";
@@ -106,24 +107,31 @@ export async function buildApp({ config, services, https, metrics, stats }: AppO
   await fastify.register(observabilityRoutes, { config, metrics, stats });
   await fastify.register(
     async (v1) => {
+      // Public: no token needed.
       await v1.register(authRoutes, deps);
       await v1.register(challengeRoutes, deps);
-      await v1.register(sessionRoutes, deps);
-      await v1.register(totpRoutes, deps);
-      await v1.register(keyRoutes, deps);
-      await v1.register(userRoutes, deps);
-      await v1.register(networkRoutes, deps);
-      await v1.register(networkMemberRoutes, deps);
-      await v1.register(addressRoutes, deps);
-      await v1.register(deviceRoutes, deps);
-      await v1.register(peerRoutes, deps);
-      await v1.register(tenantRoutes, deps);
-      await v1.register(chatRoutes, deps);
-      await v1.register(auditRoutes, deps);
-      await v1.register(analyticsRoutes, deps);
-      await v1.register(meRoutes, deps);
-      await v1.register(directMessageRoutes, deps);
-      await v1.register(blockRoutes, deps);
+      await v1.register(usernameCheckRoutes, deps);
+      // The authenticated scope: every route here needs a bearer token (request.user).
+      await v1.register(async (signedIn) => {
+        authenticate(signedIn, services.sessions);
+        await signedIn.register(sessionRoutes, deps);
+        await signedIn.register(totpRoutes, deps);
+        await signedIn.register(keyRoutes, deps);
+        await signedIn.register(userRoutes, deps);
+        await signedIn.register(networkRoutes, deps);
+        await signedIn.register(networkMemberRoutes, deps);
+        await signedIn.register(reservationRoutes, deps);
+        await signedIn.register(deviceRoutes, deps);
+        await signedIn.register(peerRoutes, deps);
+        await signedIn.register(peerPathRoutes, deps);
+        await signedIn.register(tenantRoutes, deps);
+        await signedIn.register(chatRoutes, deps);
+        await signedIn.register(auditRoutes, deps);
+        await signedIn.register(analyticsRoutes, deps);
+        await signedIn.register(meRoutes, deps);
+        await signedIn.register(directMessageRoutes, deps);
+        await signedIn.register(blockRoutes, deps);
+      });
     },
     { prefix: API_PREFIX },
   );

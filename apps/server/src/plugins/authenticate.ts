@@ -1,12 +1,22 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { AppError } from "../errors.js";
+import type { RequestContext } from "../services/context.js";
 import type { Principal, Sessions } from "../services/sessions.js";
 
 declare module "fastify" {
   interface FastifyRequest {
-    principal: Principal | null;
+    /**
+     * The signed-in principal. Set before any handler of the authenticated scope runs
+     * (authenticate below); routes outside that scope are public and never read it.
+     */
+    user: Principal;
+    /** What services may know about this request: the client address and User-Agent. */
+    context: RequestContext;
   }
 }
+
+/** The OpenAPI security entry of every route in the authenticated scope. */
+export const bearer = [{ bearer: [] }];
 
 /** Reads "Authorization: Bearer <access token>". */
 export function bearerToken(request: FastifyRequest): string | undefined {
@@ -17,31 +27,40 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return match[1];
 }
 
-/** Adds request.principal and a preHandler that requires it. */
-export function registerAuthenticate(app: FastifyInstance, sessions: Sessions) {
-  app.decorateRequest("principal", null);
-  return async function requireAuth(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const token = bearerToken(request);
-    if (!token) throw new AppError("unauthorized");
-    request.principal = await sessions.authenticate(token);
-  };
+/** Adds request.user (empty until authenticated) and request.context to every request. */
+export function decorateRequests(app: FastifyInstance): void {
+  app.decorateRequest("user", null as unknown as Principal);
+  app.decorateRequest("context", {
+    getter(this: FastifyRequest): RequestContext {
+      return { ip: this.ip, userAgent: this.headers["user-agent"] };
+    },
+  });
 }
-
-type PreHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /**
- * requireAuth, and a proof of identity within FRESH_AUTH_WINDOW on the session: for
- * routes that add, replace or remove credentials (reauthentication_required otherwise).
+ * Makes `scope` (an encapsulated context) the authenticated scope: each of its routes
+ * is documented with the bearer security entry, and each request verifies its bearer
+ * token once, after validation and before any route preHandler, setting request.user.
+ * No token answers unauthorized; a bad or ended one, invalid_token.
  */
-export function freshAuth(requireAuth: PreHandler, sessions: Sessions): PreHandler {
-  return async function requireFresh(request, reply) {
-    await requireAuth(request, reply);
-    sessions.requireFresh(principalOf(request));
-  };
+export function authenticate(scope: FastifyInstance, sessions: Sessions): void {
+  scope.addHook("onRoute", (route) => {
+    route.schema = { ...route.schema, security: bearer } as typeof route.schema;
+  });
+  scope.addHook("preHandler", async (request) => {
+    const token = bearerToken(request);
+    if (!token) throw new AppError("unauthorized");
+    request.user = await sessions.authenticate(token);
+  });
 }
 
-/** The principal of an authenticated route (requireAuth ran first). */
-export function principalOf(request: FastifyRequest): Principal {
-  if (!request.principal) throw new AppError("unauthorized");
-  return request.principal;
+/**
+ * A route preHandler in the authenticated scope: a proof of identity within
+ * FRESH_AUTH_WINDOW on the session, for routes that add, replace or remove credentials
+ * (reauthentication_required otherwise).
+ */
+export function freshAuth(sessions: Sessions) {
+  return async function requireFresh(request: FastifyRequest): Promise<void> {
+    sessions.requireFresh(request.user);
+  };
 }

@@ -1,14 +1,15 @@
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { ErrorResponse } from "@warren/protocol";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { RequestContext } from "../services/context.js";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { Services } from "../services/index.js";
 
 export interface RouteDeps {
   services: Services;
-  requireAuth: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-  /** requireAuth plus a recent proof of identity: for credential changes */
-  requireFresh: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /**
+   * A route preHandler: a recent proof of identity on the session, for credential
+   * changes. Authentication itself is the authenticated scope's (plugins/authenticate.ts).
+   */
+  requireFresh: (request: FastifyRequest) => Promise<void>;
 }
 
 export function typed(app: FastifyInstance) {
@@ -21,9 +22,3 @@ export function errors(...statuses: number[]): Record<number, typeof ErrorRespon
   for (const s of [...statuses, 500]) out[s] = ErrorResponse;
   return out;
 }
-
-export function contextOf(request: FastifyRequest): RequestContext {
-  return { ip: request.ip, userAgent: request.headers["user-agent"] };
-}
-
-export const bearer = [{ bearer: [] }];

@@ -103,7 +103,7 @@ export function createServices({ database, config, signingSecret, sealer, bus, s
   const networkMembers = createNetworkMembers(networkDeps);
   const addresses = createAddresses(networkDeps);
   const devices = createDevices({ db: database.db, repos, bus, audit, state });
-  const peers = createPeers({ repos, bus, audit, state });
+  const peers = createPeers(networkDeps);
   const peerPaths = createPeerPaths({ repos, bus });
   // A hub socket opened with a registered device's id makes that device online in its networks.
   scopes.listen({ connected: peers.connected, disconnected: peers.disconnected });

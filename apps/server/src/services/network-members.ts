@@ -2,8 +2,8 @@ import type { JoinStatus, NetworkBan, NetworkMember } from "@warren/protocol";
 import { topics } from "../bus/topics.js";
 import { AppError } from "../errors.js";
 import { mayActOnMember, mayInCommunity, mayViewNetwork, meetsRole } from "../policy/policy.js";
-import { createAddressesRepository, type PeerView } from "../storage/repositories/addresses.js";
 import { createNetworksRepository, type NetworkView } from "../storage/repositories/networks.js";
+import { createPeersRepository, type PeerView } from "../storage/repositories/peers.js";
 import { isoAfter, nowIso, type RequestContext } from "./context.js";
 import { createNetworkAccess, createNetworkEvents, type NetworkDeps } from "./networks.js";
 
@@ -93,7 +93,7 @@ export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {
     const now = nowIso();
     const result = await db.transaction().execute(async (tx) => {
       const networks = createNetworksRepository(tx);
-      const addresses = createAddressesRepository(tx);
+      const peerRepo = createPeersRepository(tx);
       if (ban) {
         await networks.ban({
           network_id: view.id,
@@ -106,8 +106,8 @@ export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {
       }
       const status = await networks.status(view.id, userId);
       if (!status) return undefined;
-      const peers = await addresses.peersOfUser(view.id, userId);
-      await addresses.deletePeersOfUser(view.id, userId);
+      const peers = await peerRepo.ofUser(view.id, userId);
+      await peerRepo.deleteOfUser(view.id, userId);
       await networks.removeMember(view.id, userId);
       return { peers, status };
     });

@@ -1,24 +1,35 @@
-import type { NetworkPeer, PeerEventFrame, WireGuardConfig } from "@warren/protocol";
-import { isUuid } from "@warren/protocol";
-import type { Bus } from "../bus/bus.js";
+import type { NetworkPeer, WireGuardConfig } from "@warren/protocol";
+import { uuidv7 } from "@warren/protocol";
 import { topics } from "../bus/topics.js";
 import { AppError } from "../errors.js";
-import { type CommunityRole, mayRemovePeer, maySeePeers } from "../policy/policy.js";
+import { type CommunityRole, mayInCommunity, mayRemovePeer, maySeePeers } from "../policy/policy.js";
 import type { SharedState } from "../state/index.js";
-import type { PeerView } from "../storage/repositories/addresses.js";
-import type { Repositories } from "../storage/repositories/index.js";
-import type { PeerInNetwork } from "../storage/repositories/peers.js";
-import { toPeer } from "./addresses.js";
-import type { Audit } from "./audit.js";
+import { uniqueViolation } from "../storage/errors.js";
+import { createNetworksRepository } from "../storage/repositories/networks.js";
+import { createPeersRepository, type PeerInNetwork, type PeerView } from "../storage/repositories/peers.js";
+import { addressLock, hostAddress, taken } from "./addresses.js";
 import { nowIso, type RequestContext } from "./context.js";
-import { createNetworkAccess, createNetworkEvents } from "./networks.js";
+import { intToIp, mustParseCidr, overlaps, parseCidr, pickFree } from "./ipam.js";
+import { createNetworkAccess, createNetworkEvents, type NetworkDeps } from "./networks.js";
+import { createPeerPresence } from "./peer-presence.js";
 import { buildConfig, parseEndpoint } from "./wg-config.js";
 
-export interface PeerDeps {
-  repos: Repositories;
-  bus: Bus;
-  audit: Audit;
-  state: SharedState;
+/** How many times an allocation starts over after losing a race to the unique index. */
+const ALLOCATION_ATTEMPTS = 5;
+
+export function toPeer(view: PeerView, online = false): NetworkPeer {
+  return {
+    id: view.id,
+    network_id: view.network_id,
+    device_id: view.device_id,
+    user_id: view.user_id,
+    name: view.name,
+    address: view.address,
+    public_key: view.public_key,
+    endpoint: view.endpoint,
+    online,
+    last_seen: view.last_seen,
+  };
 }
 
 /** Peer objects with `online` read from the hub's device sockets (state.devices). */
@@ -34,15 +45,28 @@ export function createPeerViews(state: SharedState) {
 const peerNotFound = () => new AppError("not_found", "No such peer");
 
 /**
- * Peers (devices in networks): listing with online status, removal, the endpoint a
- * device reports, its WireGuard config, and online/offline as its hub sockets come and
- * go. Adding a peer and moving its address is address management's
- * (services/addresses.ts).
+ * Peers (devices in networks): a device joining a network with an allocated (or
+ * pinned) address, listing with online status, moving an address, removal, the
+ * endpoint a device reports, its WireGuard config, and online/offline as its hub
+ * sockets come and go (peer-presence.ts).
  */
-export function createPeers({ repos, bus, audit, state }: PeerDeps) {
+export function createPeers({ db, dialect, repos, bus, audit, state }: NetworkDeps) {
   const loadNetwork = createNetworkAccess(repos);
   const events = createNetworkEvents(bus);
   const views = createPeerViews(state);
+  const { locking, underLock } = addressLock(db, dialect);
+
+  const withOnline = async (view: PeerView): Promise<NetworkPeer> => {
+    const [peer] = await views.withOnline([view]);
+    if (!peer) throw peerNotFound();
+    return peer;
+  };
+
+  /** The peer's network for the caller; a network they may not see is the peer's 404. */
+  const networkOf = (peer: PeerView, userId: string) =>
+    loadNetwork(peer.network_id, userId).catch((err: unknown) => {
+      throw err instanceof AppError && err.code === "not_found" ? peerNotFound() : err;
+    });
 
   /**
    * A peer the caller may see: their own device's, or one of a network they may list
@@ -56,61 +80,174 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
         (await repos.memberships.tenantRole(peer.tenant_id, userId)) ?? "none";
       return { peer, role, own: true };
     }
-    const network = await loadNetwork(peer.network_id, userId).catch((err: unknown) => {
-      throw err instanceof AppError && err.code === "not_found" ? peerNotFound() : err;
-    });
+    const network = await networkOf(peer, userId);
     if (!maySeePeers(network.role, network.my_status)) throw peerNotFound();
     return { peer, role: network.role, own: false };
   };
 
-  const statusFrame = (p: PeerView, status: "online" | "offline"): PeerEventFrame => ({
-    type: "peer_status",
-    network_id: p.network_id,
-    peer_id: p.id,
-    status,
-    endpoint: p.endpoint,
-  });
-
-  /** Device ids whose online/offline is being worked out, in order (per instance). */
-  const chains = new Map<string, Promise<void>>();
-  /**
-   * "user/device" pairs whose first socket here found them registered (skips a lookup
-   * at the last close). Keyed by the pair: anyone may claim any device id.
-   */
-  const registered = new Map<string, boolean>();
-
-  /**
-   * Runs a device's transitions one after the other: a socket that closes while its
-   * opening is still being looked up must not publish "offline" before "online".
-   */
-  const serial = (device: string, work: () => Promise<void>): Promise<void> => {
-    const prev = chains.get(device) ?? Promise.resolve();
-    const next = prev.then(work, work);
-    const tail = next.catch(() => {});
-    chains.set(device, tail);
-    void tail.then(() => {
-      if (chains.get(device) === tail) chains.delete(device);
-    });
-    return next;
-  };
-
-  /** Stamps last_seen and tells each network of the device. */
-  const announce = async (device: string, status: "online" | "offline") => {
-    const at = nowIso();
-    await repos.devices.touch(device, at);
-    for (const p of await repos.peers.ofDevice(device)) {
-      await events.frame(topics.network(p.network_id), statusFrame({ ...p, last_seen: at }, status));
-    }
-  };
-
   return {
     views,
+    ...createPeerPresence({ repos, state, events }),
 
     /** GET /networks/:id/peers: for the network's active members and community admins. */
     async list(userId: string, networkId: string): Promise<{ peers: NetworkPeer[] }> {
       const network = await loadNetwork(networkId, userId);
       if (!maySeePeers(network.role, network.my_status)) throw new AppError("not_found", "No such network");
       return { peers: await views.withOnline(await repos.peers.ofNetwork(networkId)) };
+    },
+
+    /** POST /networks/:id/peers: the caller's device joins the network with an allocated (or pinned) address. */
+    async add(
+      userId: string,
+      networkId: string,
+      body: { device_id: string; address?: string | undefined },
+      ctx?: RequestContext,
+    ): Promise<NetworkPeer> {
+      const view = await loadNetwork(networkId, userId);
+      if (body.address !== undefined && !mayInCommunity(view.role, "manage_addresses")) {
+        throw new AppError(
+          "forbidden",
+          "Only admins and the owner choose addresses; leave address out to get one",
+        );
+      }
+      if ((await repos.peers.deviceOwner(body.device_id)) !== userId) {
+        throw new AppError("not_found", "No such device");
+      }
+      const cidr = mustParseCidr(view.cidr);
+      const pinned = body.address === undefined ? undefined : hostAddress(cidr, body.address);
+      const now = nowIso();
+      const id = uuidv7();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await underLock(networkId, async (tx) => {
+            const peers = createPeersRepository(tx);
+            if (locking) await peers.lockDevice(body.device_id);
+            const status = await createNetworksRepository(tx).status(networkId, userId);
+            if (status !== "active") {
+              throw new AppError(
+                "forbidden",
+                status === "pending"
+                  ? "Your join request is still waiting for approval"
+                  : "Join the network first",
+              );
+            }
+            if (await peers.has(networkId, body.device_id)) {
+              throw new AppError("already_member", "This device is already in this network");
+            }
+            // One device, several networks: their ranges must not overlap on it, or its routes
+            // would be ambiguous.
+            const clash = (await peers.networksOfDevice(body.device_id)).find((n) => {
+              const r = parseCidr(n.cidr);
+              return r.ok && overlaps(cidr, r.cidr);
+            });
+            if (clash) {
+              throw new AppError(
+                "cidr_conflict",
+                `${cidr.text} overlaps ${clash.cidr} (network "${clash.name}") that this device is in`,
+                { details: { network_id: clash.id, cidr: clash.cidr } },
+              );
+            }
+            const used = await peers.takenNums(networkId);
+            let num: number;
+            if (pinned !== undefined) {
+              if (used.includes(pinned)) {
+                const holder = await peers.holder(networkId, pinned);
+                throw taken(intToIp(pinned), holder?.kind === "reserved" ? "reserved" : "peer");
+              }
+              num = pinned;
+            } else {
+              const free = pickFree(cidr, used, view.allocation === "random" ? "random" : "lowest");
+              if (free === undefined)
+                throw new AppError("network_full", `${cidr.text} has no free address left`);
+              num = free;
+            }
+            await peers.insert({
+              id,
+              network_id: networkId,
+              device_id: body.device_id,
+              user_id: userId,
+              address: intToIp(num),
+              address_num: num,
+              endpoint: null,
+              last_seen: null,
+              created_at: now,
+              updated_at: now,
+            });
+          });
+          break;
+        } catch (err) {
+          const hit = uniqueViolation(err);
+          if (hit === undefined) throw err;
+          if (hit.includes("device"))
+            throw new AppError("already_member", "This device is already in this network", { cause: err });
+          if (pinned !== undefined) throw new AppError("address_taken", undefined, { cause: err });
+          if (attempt >= ALLOCATION_ATTEMPTS) throw err;
+        }
+      }
+      const added = await repos.peers.get(id);
+      if (!added) throw peerNotFound();
+      const peer = await withOnline(added);
+      await events.frame(topics.network(networkId), { type: "peer_added", network_id: networkId, peer });
+      await audit.record(
+        "peer.add",
+        {
+          actorId: userId,
+          target: id,
+          tenantId: view.tenant_id,
+          details: {
+            network_id: networkId,
+            device_id: body.device_id,
+            address: peer.address,
+            pinned: pinned !== undefined,
+          },
+        },
+        ctx,
+      );
+      return peer;
+    },
+
+    /** PATCH /peers/:id/address: an admin moves a device; every member's device hears it at once. */
+    async changeAddress(
+      userId: string,
+      peerId: string,
+      address: string,
+      ctx?: RequestContext,
+    ): Promise<NetworkPeer> {
+      const before = await repos.peers.get(peerId);
+      if (!before) throw peerNotFound();
+      const view = await networkOf(before, userId);
+      if (!mayInCommunity(view.role, "manage_addresses")) {
+        throw new AppError("forbidden", "Only admins and the owner change addresses");
+      }
+      const num = hostAddress(mustParseCidr(view.cidr), address);
+      if (address === before.address) return withOnline(before);
+      try {
+        await underLock(view.id, async (tx) => {
+          const peers = createPeersRepository(tx);
+          const holder = await peers.holder(view.id, num);
+          if (holder) throw taken(address, holder.kind);
+          await peers.setAddress(peerId, address, num, nowIso());
+        });
+      } catch (err) {
+        if (uniqueViolation(err) !== undefined)
+          throw new AppError("address_taken", undefined, { cause: err });
+        throw err;
+      }
+      const after = await repos.peers.get(peerId);
+      if (!after) throw peerNotFound();
+      const peer = await withOnline(after);
+      await events.frame(topics.network(view.id), { type: "peer_updated", network_id: view.id, peer });
+      await audit.record(
+        "address.change",
+        {
+          actorId: userId,
+          target: peerId,
+          tenantId: view.tenant_id,
+          details: { network_id: view.id, from: before.address, to: address },
+        },
+        ctx,
+      );
+      return peer;
     },
 
     /** DELETE /peers/:id: the device's owner, or an admin of the community. */
@@ -157,8 +294,7 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
       if (!(await repos.peers.setEndpoint(peerId, value, nowIso()))) throw peerNotFound();
       const after = await repos.peers.get(peerId);
       if (!after) throw peerNotFound();
-      const [peer] = await views.withOnline([after]);
-      if (!peer) throw peerNotFound();
+      const peer = await withOnline(after);
       await events.frame(topics.network(after.network_id), {
         type: "peer_updated",
         network_id: after.network_id,
@@ -192,42 +328,6 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
         network: { id: self.network_id, name: self.network_name, cidr: self.cidr },
         address: self.address,
         peers: all.filter((p) => p.id !== self.id),
-      });
-    },
-
-    /**
-     * A hub socket opened (scopes.listen). Only a registered device of that user counts:
-     * the device id is the client's word, so another user's id changes nothing.
-     */
-    connected(userId: string, device: string): Promise<void> {
-      if (!isUuid(device)) return Promise.resolve();
-      return serial(device, async () => {
-        if (!(await state.devices.open(userId, device))) return;
-        const known = await repos.devices.owns(userId, device);
-        registered.set(`${userId}/${device}`, known);
-        if (known) await announce(device, "online");
-      });
-    },
-
-    /** A dead instance's sockets were reaped and the device has none left. */
-    wentOffline(userId: string, device: string): Promise<void> {
-      if (!isUuid(device)) return Promise.resolve();
-      return serial(device, async () => {
-        const key = `${userId}/${device}`;
-        registered.delete(key);
-        if (await repos.devices.owns(userId, device)) await announce(device, "offline");
-      });
-    },
-
-    /** A hub socket closed: the device's last one takes it offline in its networks. */
-    disconnected(userId: string, device: string): Promise<void> {
-      if (!isUuid(device)) return Promise.resolve();
-      return serial(device, async () => {
-        if (!(await state.devices.close(userId, device))) return;
-        const key = `${userId}/${device}`;
-        const known = registered.get(key) ?? (await repos.devices.owns(userId, device));
-        registered.delete(key);
-        if (known) await announce(device, "offline");
       });
     },
   };

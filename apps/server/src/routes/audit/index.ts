@@ -1,25 +1,22 @@
 import { AuditList, AuditQuery, IdParams } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** A community's audit log: admins and the owner. */
-export async function auditRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function auditRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
 
   r.get(
     "/tenants/:id/audit",
     {
-      preHandler: requireAuth,
       schema: {
         tags: ["audit"],
         summary: "The community's audit log, newest first, filtered by action (or prefix), actor and time",
-        security: bearer,
         params: IdParams,
         querystring: AuditQuery,
         response: { 200: AuditList, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => services.auditLog.list(request.params.id, principalOf(request).userId, request.query),
+    async (request) => services.auditLog.list(request.params.id, request.user.userId, request.query),
   );
 }

@@ -1,7 +1,7 @@
 import { AuthResult, Challenge, ChallengeBody, VerifyBody } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { toUser } from "../../services/accounts.js";
-import { contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** Ed25519 challenge-response sign-in: sign 32 random bytes with a key of the account. */
 export async function challengeRoutes(app: FastifyInstance, { services }: RouteDeps) {
@@ -32,7 +32,7 @@ export async function challengeRoutes(app: FastifyInstance, { services }: RouteD
     },
     async (request) => {
       const { challenge_id, signature } = request.body;
-      const { user, tokens } = await services.signIn.verify(challenge_id, signature, contextOf(request));
+      const { user, tokens } = await services.signIn.verify(challenge_id, signature, request.context);
       return { user: toUser(user), tokens };
     },
   );

@@ -1,12 +1,11 @@
-import { AuthResult, LoginBody, Me, RefreshBody, RegisterBody, Tokens } from "@warren/protocol";
+import { AuthResult, LoginBody, RefreshBody, RegisterBody, Tokens } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
 import { toUser } from "../../services/accounts.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
-/** Register, password sign-in, refresh, logout, me. */
-export async function authRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+/** Public: register, password sign-in, refresh. */
+export async function authRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
 
   r.post(
@@ -20,10 +19,10 @@ export async function authRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request, reply) => {
-      const { user, admin } = await services.accounts.register(request.body, contextOf(request));
+      const { user, admin } = await services.accounts.register(request.body, request.context);
       // The operator learns who holds the server at once: the first account is its admin.
       if (admin) request.log.info({ user: user.id }, `first account ${user.username} is a server admin`);
-      const tokens = await services.sessions.start(user.id, null, contextOf(request));
+      const tokens = await services.sessions.start(user.id, null, request.context);
       return reply.code(201).send({ user, tokens });
     },
   );
@@ -39,7 +38,7 @@ export async function authRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request) => {
-      const { user, tokens } = await services.signIn.password(request.body, contextOf(request));
+      const { user, tokens } = await services.signIn.password(request.body, request.context);
       return { user: toUser(user), tokens };
     },
   );
@@ -55,41 +54,7 @@ export async function authRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request) => ({
-      tokens: await services.sessions.refresh(request.body.refresh_token, contextOf(request)),
+      tokens: await services.sessions.refresh(request.body.refresh_token, request.context),
     }),
-  );
-
-  r.post(
-    "/auth/logout",
-    {
-      preHandler: requireAuth,
-      schema: {
-        tags: ["auth"],
-        summary: "End this session: its refresh token and access tokens stop working",
-        security: bearer,
-        response: { 204: Type.Null(), ...errors(401) },
-      },
-    },
-    async (request, reply) => {
-      await services.sessions.logout(principalOf(request), contextOf(request));
-      return reply.code(204).send(null);
-    },
-  );
-
-  r.get(
-    "/auth/me",
-    {
-      preHandler: requireAuth,
-      schema: {
-        tags: ["auth"],
-        summary: "The signed-in account",
-        security: bearer,
-        response: { 200: Me, ...errors(401) },
-      },
-    },
-    async (request) => {
-      const p = principalOf(request);
-      return services.accounts.me(p.userId, p.sessionId);
-    },
   );
 }

@@ -1,21 +1,19 @@
 import { AddKeyBody, IdParams, KeyList, PublicKeyRecord } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** The signed-in account's public keys: ed25519 keys sign in, x25519 keys receive messages. */
-export async function keyRoutes(app: FastifyInstance, { services, requireAuth, requireFresh }: RouteDeps) {
+export async function keyRoutes(app: FastifyInstance, { services, requireFresh }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["auth"], security: bearer };
+  const common = { tags: ["auth"] };
 
   r.get(
     "/auth/keys",
     {
-      preHandler: requireAuth,
       schema: { ...common, summary: "My public keys", response: { 200: KeyList, ...errors(401) } },
     },
-    async (request) => ({ keys: await services.accounts.keys(principalOf(request).userId) }),
+    async (request) => ({ keys: await services.accounts.keys(request.user.userId) }),
   );
 
   r.post(
@@ -30,11 +28,7 @@ export async function keyRoutes(app: FastifyInstance, { services, requireAuth, r
       },
     },
     async (request, reply) => {
-      const key = await services.accounts.addKey(
-        principalOf(request).userId,
-        request.body,
-        contextOf(request),
-      );
+      const key = await services.accounts.addKey(request.user.userId, request.body, request.context);
       return reply.code(201).send(key);
     },
   );
@@ -51,7 +45,7 @@ export async function keyRoutes(app: FastifyInstance, { services, requireAuth, r
       },
     },
     async (request, reply) => {
-      await services.accounts.deleteKey(principalOf(request).userId, request.params.id, contextOf(request));
+      await services.accounts.deleteKey(request.user.userId, request.params.id, request.context);
       return reply.code(204).send(null);
     },
   );

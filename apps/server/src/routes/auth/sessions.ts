@@ -1,6 +1,7 @@
 import {
   ChangePasswordBody,
   IdParams,
+  Me,
   PasswordChanged,
   ReauthenticateBody,
   Reauthenticated,
@@ -9,18 +10,46 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
-/** The account's sessions, proving identity again, and changing the password. */
-export async function sessionRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+/** The signed-in account, its sessions, proving identity again, and changing the password. */
+export async function sessionRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["auth"], security: bearer };
+  const common = { tags: ["auth"] };
+
+  r.post(
+    "/auth/logout",
+    {
+      schema: {
+        ...common,
+        summary: "End this session: its refresh token and access tokens stop working",
+        response: { 204: Type.Null(), ...errors(401) },
+      },
+    },
+    async (request, reply) => {
+      await services.sessions.logout(request.user, request.context);
+      return reply.code(204).send(null);
+    },
+  );
+
+  r.get(
+    "/auth/me",
+    {
+      schema: {
+        ...common,
+        summary: "The signed-in account",
+        response: { 200: Me, ...errors(401) },
+      },
+    },
+    async (request) => {
+      const { userId, sessionId } = request.user;
+      return services.accounts.me(userId, sessionId);
+    },
+  );
 
   r.post(
     "/auth/reauthenticate",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -29,13 +58,12 @@ export async function sessionRoutes(app: FastifyInstance, { services, requireAut
         response: { 200: Reauthenticated, ...errors(400, 401, 429) },
       },
     },
-    async (request) => services.signIn.reauthenticate(principalOf(request), request.body, contextOf(request)),
+    async (request) => services.signIn.reauthenticate(request.user, request.body, request.context),
   );
 
   r.post(
     "/auth/password",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -44,26 +72,24 @@ export async function sessionRoutes(app: FastifyInstance, { services, requireAut
         response: { 200: PasswordChanged, ...errors(400, 401, 403, 429) },
       },
     },
-    async (request) => services.signIn.changePassword(principalOf(request), request.body, contextOf(request)),
+    async (request) => services.signIn.changePassword(request.user, request.body, request.context),
   );
 
   r.get(
     "/auth/sessions",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "My sessions that still work, newest first",
         response: { 200: SessionList, ...errors(401) },
       },
     },
-    async (request) => ({ sessions: await services.sessions.list(principalOf(request)) }),
+    async (request) => ({ sessions: await services.sessions.list(request.user) }),
   );
 
   r.delete(
     "/auth/sessions",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "End every session of mine but this one",
@@ -71,13 +97,8 @@ export async function sessionRoutes(app: FastifyInstance, { services, requireAut
       },
     },
     async (request) => {
-      const p = principalOf(request);
-      const count = await services.sessions.revokeOthers(
-        p.userId,
-        p.sessionId,
-        "revoked",
-        contextOf(request),
-      );
+      const { userId, sessionId } = request.user;
+      const count = await services.sessions.revokeOthers(userId, sessionId, "revoked", request.context);
       return { revoked_sessions: count };
     },
   );
@@ -85,7 +106,6 @@ export async function sessionRoutes(app: FastifyInstance, { services, requireAut
   r.delete(
     "/auth/sessions/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "End one of my sessions: its tokens and sockets stop working at once",
@@ -94,7 +114,7 @@ export async function sessionRoutes(app: FastifyInstance, { services, requireAut
       },
     },
     async (request, reply) => {
-      await services.sessions.revokeOne(principalOf(request), request.params.id, contextOf(request));
+      await services.sessions.revokeOne(request.user, request.params.id, request.context);
       return reply.code(204).send(null);
     },
   );

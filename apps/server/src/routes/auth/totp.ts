@@ -1,13 +1,12 @@
 import { RecoveryCodes, TotpCodeBody, TotpSetup } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** Second factor: set up, confirm (returns recovery codes), turn off. */
 export async function totpRoutes(app: FastifyInstance, { services, requireFresh }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["auth"], security: bearer };
+  const common = { tags: ["auth"] };
 
   r.post(
     "/auth/totp",
@@ -19,7 +18,7 @@ export async function totpRoutes(app: FastifyInstance, { services, requireFresh 
         response: { 200: TotpSetup, ...errors(401, 403, 409) },
       },
     },
-    async (request) => services.totp.setup(principalOf(request).userId, contextOf(request)),
+    async (request) => services.totp.setup(request.user.userId, request.context),
   );
 
   r.post(
@@ -33,8 +32,7 @@ export async function totpRoutes(app: FastifyInstance, { services, requireFresh 
         response: { 200: RecoveryCodes, ...errors(400, 401, 403, 409, 429) },
       },
     },
-    async (request) =>
-      services.totp.confirm(principalOf(request).userId, request.body.code, contextOf(request)),
+    async (request) => services.totp.confirm(request.user.userId, request.body.code, request.context),
   );
 
   r.delete(
@@ -49,7 +47,7 @@ export async function totpRoutes(app: FastifyInstance, { services, requireFresh 
       },
     },
     async (request, reply) => {
-      await services.totp.disable(principalOf(request).userId, request.body.code, contextOf(request));
+      await services.totp.disable(request.user.userId, request.body.code, request.context);
       return reply.code(204).send(null);
     },
   );

@@ -8,14 +8,13 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /**
  * Community and network chat, at the paths earlier clients use. Messages by id live at
  * /messages/:id whichever channel they are in: the id alone finds the channel.
  */
-export async function chatRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function chatRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
 
   for (const kind of ["tenant", "network"] as const) {
@@ -25,19 +24,21 @@ export async function chatRoutes(app: FastifyInstance, { services, requireAuth }
     r.post(
       path,
       {
-        preHandler: requireAuth,
         schema: {
           tags: ["chat"],
           summary: `Post to ${where}; stored before the answer, then sent to members as chat_message`,
-          security: bearer,
           params: IdParams,
           body: PostMessageBody,
           response: { 201: ChatMessage, ...errors(400, 401, 403, 404) },
         },
       },
       async (request, reply) => {
-        const p = principalOf(request);
-        const message = await services.chat.post(kind, request.params.id, p.userId, request.body.content);
+        const message = await services.chat.post(
+          kind,
+          request.params.id,
+          request.user.userId,
+          request.body.content,
+        );
         return reply.code(201).send(message);
       },
     );
@@ -45,53 +46,45 @@ export async function chatRoutes(app: FastifyInstance, { services, requireAuth }
     r.get(
       path,
       {
-        preHandler: requireAuth,
         schema: {
           tags: ["chat"],
           summary: `Messages of ${where}, newest first; pass next_cursor as ?before= for older ones`,
-          security: bearer,
           params: IdParams,
           querystring: ChatListQuery,
           response: { 200: ChatMessageList, ...errors(400, 401, 404) },
         },
       },
-      async (request) =>
-        services.chat.list(kind, request.params.id, principalOf(request).userId, request.query),
+      async (request) => services.chat.list(kind, request.params.id, request.user.userId, request.query),
     );
   }
 
   r.patch(
     "/messages/:id",
     {
-      preHandler: requireAuth,
       schema: {
         tags: ["chat"],
         summary: "Edit your message; members are sent chat_message_updated",
-        security: bearer,
         params: IdParams,
         body: EditMessageBody,
         response: { 200: ChatMessage, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) =>
-      services.chat.edit(request.params.id, principalOf(request).userId, request.body.content),
+    async (request) => services.chat.edit(request.params.id, request.user.userId, request.body.content),
   );
 
   r.delete(
     "/messages/:id",
     {
-      preHandler: requireAuth,
       schema: {
         tags: ["chat"],
         summary:
           "Delete your message, or anyone's as a moderator or above; members are sent chat_message_deleted",
-        security: bearer,
         params: IdParams,
         response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
-      await services.chat.delete(request.params.id, principalOf(request).userId, contextOf(request));
+      await services.chat.delete(request.params.id, request.user.userId, request.context);
       return reply.code(204).send(null);
     },
   );

@@ -8,32 +8,29 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** My devices and their WireGuard public keys. */
-export async function deviceRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function deviceRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
   const devices = services.devices;
-  const common = { tags: ["devices"], security: bearer };
+  const common = { tags: ["devices"] };
 
   r.get(
     "/devices",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "My devices, with the networks each is in",
         response: { 200: DeviceList, ...errors(401) },
       },
     },
-    async (request) => devices.list(principalOf(request).userId),
+    async (request) => devices.list(request.user.userId),
   );
 
   r.post(
     "/devices",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -43,7 +40,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, requireAuth
       },
     },
     async (request, reply) => {
-      const device = await devices.create(principalOf(request).userId, request.body, contextOf(request));
+      const device = await devices.create(request.user.userId, request.body, request.context);
       return reply.code(201).send(device);
     },
   );
@@ -51,7 +48,6 @@ export async function deviceRoutes(app: FastifyInstance, { services, requireAuth
   r.get(
     "/devices/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "One of my devices",
@@ -59,13 +55,12 @@ export async function deviceRoutes(app: FastifyInstance, { services, requireAuth
         response: { 200: Device, ...errors(400, 401, 404) },
       },
     },
-    async (request) => devices.get(principalOf(request).userId, request.params.id),
+    async (request) => devices.get(request.user.userId, request.params.id),
   );
 
   r.patch(
     "/devices/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Rename a device; its networks hear peer_updated",
@@ -74,14 +69,12 @@ export async function deviceRoutes(app: FastifyInstance, { services, requireAuth
         response: { 200: Device, ...errors(400, 401, 404) },
       },
     },
-    async (request) =>
-      devices.rename(principalOf(request).userId, request.params.id, request.body, contextOf(request)),
+    async (request) => devices.rename(request.user.userId, request.params.id, request.body, request.context),
   );
 
   r.delete(
     "/devices/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Delete a device and its peers; each of its networks hears peer_removed",
@@ -90,7 +83,7 @@ export async function deviceRoutes(app: FastifyInstance, { services, requireAuth
       },
     },
     async (request, reply) => {
-      await devices.remove(principalOf(request).userId, request.params.id, contextOf(request));
+      await devices.remove(request.user.userId, request.params.id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -98,7 +91,6 @@ export async function deviceRoutes(app: FastifyInstance, { services, requireAuth
   r.post(
     "/devices/:id/rotate-key",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -109,6 +101,6 @@ export async function deviceRoutes(app: FastifyInstance, { services, requireAuth
       },
     },
     async (request) =>
-      devices.rotateKey(principalOf(request).userId, request.params.id, request.body, contextOf(request)),
+      devices.rotateKey(request.user.userId, request.params.id, request.body, request.context),
   );
 }

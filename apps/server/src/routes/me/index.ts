@@ -1,27 +1,24 @@
 import { DeleteMeBody, PersonalDataExport } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** Data rights (GDPR access, portability, erasure): a copy of your data, and deleting your account. */
-export async function meRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function meRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
 
   r.get(
     "/me/export",
     {
-      preHandler: requireAuth,
       schema: {
         tags: ["me"],
         summary:
           "Everything the server holds about you, as one JSON file (no secrets: no hashes, no TOTP secret)",
-        security: bearer,
         response: { 200: PersonalDataExport, ...errors(401) },
       },
     },
     async (request, reply) => {
-      const data = await services.dataRights.export(principalOf(request).userId);
+      const data = await services.dataRights.export(request.user.userId);
       const day = data.exported_at.slice(0, 10);
       reply.header(
         "content-disposition",
@@ -35,18 +32,16 @@ export async function meRoutes(app: FastifyInstance, { services, requireAuth }: 
   r.delete(
     "/me",
     {
-      preHandler: requireAuth,
       schema: {
         tags: ["me"],
         summary:
           'Delete your account: password accounts send the password, key-only accounts confirm:"delete my account"',
-        security: bearer,
         body: DeleteMeBody,
         response: { 204: Type.Null(), ...errors(400, 401, 403, 409, 429) },
       },
     },
     async (request, reply) => {
-      await services.dataRights.deleteAccount(principalOf(request).userId, request.body, contextOf(request));
+      await services.dataRights.deleteAccount(request.user.userId, request.body, request.context);
       return reply.code(204).send(null);
     },
   );

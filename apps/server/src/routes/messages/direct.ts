@@ -5,21 +5,19 @@ import {
   SendDirectMessageBody,
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /**
  * End-to-end encrypted direct messages over REST: the same
  * service as the hub's dm.send. The body is sealed copies; it is never logged.
  */
-export async function directMessageRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function directMessageRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["direct messages"], security: bearer };
+  const common = { tags: ["direct messages"] };
 
   r.post(
     "/messages/direct",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -30,7 +28,7 @@ export async function directMessageRoutes(app: FastifyInstance, { services, requ
     },
     async (request, reply) => {
       const { duplicate, ...accepted } = await services.directMessages.send(
-        principalOf(request).userId,
+        request.user.userId,
         request.body,
       );
       return reply.code(duplicate ? 200 : 201).send(accepted);
@@ -40,7 +38,6 @@ export async function directMessageRoutes(app: FastifyInstance, { services, requ
   r.get(
     "/messages/direct",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -49,6 +46,6 @@ export async function directMessageRoutes(app: FastifyInstance, { services, requ
         response: { 200: DirectMessageList, ...errors(400, 401, 404) },
       },
     },
-    async (request) => services.directMessages.history(principalOf(request).userId, request.query),
+    async (request) => services.directMessages.history(request.user.userId, request.query),
   );
 }

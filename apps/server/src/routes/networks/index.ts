@@ -8,18 +8,16 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** A community's networks (virtual LANs): list, create, read, change, delete. */
-export async function networkRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function networkRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["networks"], security: bearer };
+  const common = { tags: ["networks"] };
 
   r.get(
     "/tenants/:tenant_id/networks",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "The community's networks I may see",
@@ -27,13 +25,12 @@ export async function networkRoutes(app: FastifyInstance, { services, requireAut
         response: { 200: NetworkList, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => services.networks.list(principalOf(request).userId, request.params.tenant_id),
+    async (request) => services.networks.list(request.user.userId, request.params.tenant_id),
   );
 
   r.post(
     "/tenants/:tenant_id/networks",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Create a network (admins and the owner); the creator is its first member",
@@ -44,10 +41,10 @@ export async function networkRoutes(app: FastifyInstance, { services, requireAut
     },
     async (request, reply) => {
       const network = await services.networks.create(
-        principalOf(request).userId,
+        request.user.userId,
         request.params.tenant_id,
         request.body,
-        contextOf(request),
+        request.context,
       );
       return reply.code(201).send(network);
     },
@@ -56,7 +53,6 @@ export async function networkRoutes(app: FastifyInstance, { services, requireAut
   r.get(
     "/networks/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "A network",
@@ -64,13 +60,12 @@ export async function networkRoutes(app: FastifyInstance, { services, requireAut
         response: { 200: Network, ...errors(400, 401, 404) },
       },
     },
-    async (request) => services.networks.get(principalOf(request).userId, request.params.id),
+    async (request) => services.networks.get(request.user.userId, request.params.id),
   );
 
   r.patch(
     "/networks/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Change a network (admins and the owner); the range only while it has no peers",
@@ -80,18 +75,12 @@ export async function networkRoutes(app: FastifyInstance, { services, requireAut
       },
     },
     async (request) =>
-      services.networks.update(
-        principalOf(request).userId,
-        request.params.id,
-        request.body,
-        contextOf(request),
-      ),
+      services.networks.update(request.user.userId, request.params.id, request.body, request.context),
   );
 
   r.delete(
     "/networks/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Delete a network with its peers, memberships and chat (admins and the owner)",
@@ -100,7 +89,7 @@ export async function networkRoutes(app: FastifyInstance, { services, requireAut
       },
     },
     async (request, reply) => {
-      await services.networks.delete(principalOf(request).userId, request.params.id, contextOf(request));
+      await services.networks.delete(request.user.userId, request.params.id, request.context);
       return reply.code(204).send(null);
     },
   );

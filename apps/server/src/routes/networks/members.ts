@@ -11,20 +11,18 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** Who is in a network: join, requests and their answers, kick, ban, leave. */
-export async function networkMemberRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function networkMemberRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["networks"], security: bearer };
+  const common = { tags: ["networks"] };
   const members = services.networkMembers;
   const noContent = { 204: Type.Null() };
 
   r.post(
     "/networks/:id/join",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Join a network: at once (open) or as a request (approval); invite-only networks refuse",
@@ -33,7 +31,7 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
       },
     },
     async (request, reply) => {
-      const status = await members.join(principalOf(request).userId, request.params.id, contextOf(request));
+      const status = await members.join(request.user.userId, request.params.id, request.context);
       return reply.code(201).send(status);
     },
   );
@@ -41,7 +39,6 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
   r.get(
     "/networks/:id/members",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "The network's members (pending requests only for moderators and above)",
@@ -49,13 +46,12 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
         response: { 200: NetworkMemberList, ...errors(400, 401, 404) },
       },
     },
-    async (request) => members.members(principalOf(request).userId, request.params.id),
+    async (request) => members.members(request.user.userId, request.params.id),
   );
 
   r.post(
     "/networks/:id/approve",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Approve a join request, or add a community member directly (moderators and above)",
@@ -65,18 +61,12 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
       },
     },
     async (request) =>
-      members.approve(
-        principalOf(request).userId,
-        request.params.id,
-        request.body.user_id,
-        contextOf(request),
-      ),
+      members.approve(request.user.userId, request.params.id, request.body.user_id, request.context),
   );
 
   r.post(
     "/networks/:id/deny",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Deny a join request (moderators and above)",
@@ -86,12 +76,7 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
       },
     },
     async (request, reply) => {
-      await members.deny(
-        principalOf(request).userId,
-        request.params.id,
-        request.body.user_id,
-        contextOf(request),
-      );
+      await members.deny(request.user.userId, request.params.id, request.body.user_id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -99,7 +84,6 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
   r.post(
     "/networks/:id/kick",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -110,12 +94,7 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
       },
     },
     async (request, reply) => {
-      await members.kick(
-        principalOf(request).userId,
-        request.params.id,
-        request.body.user_id,
-        contextOf(request),
-      );
+      await members.kick(request.user.userId, request.params.id, request.body.user_id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -123,7 +102,6 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
   r.post(
     "/networks/:id/ban",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Ban a community member from the network, removing them and their devices",
@@ -133,12 +111,7 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
       },
     },
     async (request, reply) => {
-      const ban = await members.ban(
-        principalOf(request).userId,
-        request.params.id,
-        request.body,
-        contextOf(request),
-      );
+      const ban = await members.ban(request.user.userId, request.params.id, request.body, request.context);
       return reply.code(201).send(ban);
     },
   );
@@ -146,7 +119,6 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
   r.get(
     "/networks/:id/bans",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Bans in force on the network (moderators and above)",
@@ -154,13 +126,12 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
         response: { 200: NetworkBanList, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => members.bans(principalOf(request).userId, request.params.id),
+    async (request) => members.bans(request.user.userId, request.params.id),
   );
 
   r.delete(
     "/networks/:id/bans/:user_id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Lift a network ban (moderators and above)",
@@ -169,12 +140,7 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
       },
     },
     async (request, reply) => {
-      await members.unban(
-        principalOf(request).userId,
-        request.params.id,
-        request.params.user_id,
-        contextOf(request),
-      );
+      await members.unban(request.user.userId, request.params.id, request.params.user_id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -182,7 +148,6 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
   r.post(
     "/networks/:id/leave",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Leave the network (or withdraw a request); my devices leave it too",
@@ -191,7 +156,7 @@ export async function networkMemberRoutes(app: FastifyInstance, { services, requ
       },
     },
     async (request, reply) => {
-      await members.leave(principalOf(request).userId, request.params.id, contextOf(request));
+      await members.leave(request.user.userId, request.params.id, request.context);
       return reply.code(204).send(null);
     },
   );

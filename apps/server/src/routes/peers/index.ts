@@ -1,32 +1,49 @@
 import {
+  AddPeerBody,
   DeviceParams,
+  NetworkParams,
   NetworkPeer,
+  PeerAddressBody,
   PeerConfigQuery,
   PeerEndpointBody,
   PeerListResponse,
-  PeerPathReport,
-  PeerPathsBody,
+  PeerParams,
   WireGuardConfig,
   WireGuardConfigText,
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
 import { renderWgQuick } from "../../services/wg-config.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
-/** Peers of a network, their endpoints and WireGuard configs. */
-export async function peerRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+/** Peers: devices joining a network, their addresses, endpoints and WireGuard configs. */
+export async function peerRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
   const peers = services.peers;
-  const common = { tags: ["peers"], security: bearer };
+  const common = { tags: ["peers"] };
   // Path ids: a network's on /networks/:id/peers, a peer's on /peers/:id (both UUIDs).
   const IdParams = DeviceParams;
+
+  r.post(
+    "/networks/:id/peers",
+    {
+      schema: {
+        ...common,
+        summary: "Add my device to the network: it gets the lowest (or a random) free address",
+        params: NetworkParams,
+        body: AddPeerBody,
+        response: { 201: NetworkPeer, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const peer = await peers.add(request.user.userId, request.params.id, request.body, request.context);
+      return reply.code(201).send(peer);
+    },
+  );
 
   r.get(
     "/networks/:id/peers",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -36,16 +53,12 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request) =>
-      services.peerPaths.attach(
-        request.params.id,
-        await peers.list(principalOf(request).userId, request.params.id),
-      ),
+      services.peerPaths.attach(request.params.id, await peers.list(request.user.userId, request.params.id)),
   );
 
   r.delete(
     "/peers/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -55,32 +68,14 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request, reply) => {
-      await peers.remove(principalOf(request).userId, request.params.id, contextOf(request));
+      await peers.remove(request.user.userId, request.params.id, request.context);
       return reply.code(204).send(null);
     },
-  );
-
-  r.put(
-    "/peers/:id/paths",
-    {
-      preHandler: requireAuth,
-      schema: {
-        ...common,
-        summary:
-          "Report the path my device uses to each other peer (direct or relay, and why); members hear peer_path",
-        params: IdParams,
-        body: PeerPathsBody,
-        response: { 200: PeerPathReport, ...errors(400, 401, 404) },
-      },
-    },
-    async (request) =>
-      services.peerPaths.report(principalOf(request).userId, request.params.id, request.body),
   );
 
   r.patch(
     "/peers/:id/endpoint",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Report where my device can be reached in this network; members hear peer_updated",
@@ -90,18 +85,27 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request) =>
-      peers.setEndpoint(
-        principalOf(request).userId,
-        request.params.id,
-        request.body.endpoint,
-        contextOf(request),
-      ),
+      peers.setEndpoint(request.user.userId, request.params.id, request.body.endpoint, request.context),
+  );
+
+  r.patch(
+    "/peers/:id/address",
+    {
+      schema: {
+        ...common,
+        summary: "Move a device to another address (admins and the owner); members hear peer_updated",
+        params: PeerParams,
+        body: PeerAddressBody,
+        response: { 200: NetworkPeer, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) =>
+      peers.changeAddress(request.user.userId, request.params.id, request.body.address, request.context),
   );
 
   r.get(
     "/peers/:id/config",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary:
@@ -121,7 +125,7 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       },
     },
     async (request, reply) => {
-      const config = await peers.config(principalOf(request).userId, request.params.id);
+      const config = await peers.config(request.user.userId, request.params.id);
       if (request.query.format === "json") return reply.type("application/json; charset=utf-8").send(config);
       return reply.type("text/plain; charset=utf-8").send(renderWgQuick(config));
     },

@@ -9,21 +9,19 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 import { tenantInviteRoutes } from "./invites.js";
 import { tenantMemberRoutes } from "./members.js";
 
 /** Communities (/v1/tenants): create, list, discover, read, change, delete, join. */
 export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
-  const { services, requireAuth } = deps;
+  const { services } = deps;
   const r = typed(app);
-  const common = { tags: ["communities"], security: bearer };
+  const common = { tags: ["communities"] };
 
   r.post(
     "/tenants",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Create a community; you are its owner",
@@ -32,11 +30,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
       },
     },
     async (request, reply) => {
-      const tenant = await services.tenants.create(
-        principalOf(request).userId,
-        request.body,
-        contextOf(request),
-      );
+      const tenant = await services.tenants.create(request.user.userId, request.body, request.context);
       return reply.code(201).send(tenant);
     },
   );
@@ -44,7 +38,6 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
   r.get(
     "/tenants",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "My communities, or with ?discover=1 public ones (search by name, paginated)",
@@ -53,7 +46,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
       },
     },
     async (request) => {
-      const userId = principalOf(request).userId;
+      const userId = request.user.userId;
       const { discover, ...query } = request.query;
       if (discover === "1" || discover === "true") return services.tenants.discover(userId, query);
       return services.tenants.mine(userId);
@@ -63,7 +56,6 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
   r.get(
     "/tenants/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "A community I belong to, or any public one",
@@ -71,13 +63,12 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
         response: { 200: Tenant, ...errors(400, 401, 404) },
       },
     },
-    async (request) => services.tenants.get(principalOf(request).userId, request.params.id),
+    async (request) => services.tenants.get(request.user.userId, request.params.id),
   );
 
   r.patch(
     "/tenants/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Change a community's settings (admin and owner)",
@@ -87,18 +78,12 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
       },
     },
     async (request) =>
-      services.tenants.update(
-        principalOf(request).userId,
-        request.params.id,
-        request.body,
-        contextOf(request),
-      ),
+      services.tenants.update(request.user.userId, request.params.id, request.body, request.context),
   );
 
   r.delete(
     "/tenants/:id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Delete a community with its networks, chat and invites (owner only)",
@@ -107,7 +92,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
       },
     },
     async (request, reply) => {
-      await services.tenants.delete(principalOf(request).userId, request.params.id, contextOf(request));
+      await services.tenants.delete(request.user.userId, request.params.id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -117,7 +102,6 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
     r.post(
       path,
       {
-        preHandler: requireAuth,
         schema: {
           ...common,
           summary: "Join a community: open, with its password, or with an invite code",
@@ -127,12 +111,7 @@ export async function tenantRoutes(app: FastifyInstance, deps: RouteDeps) {
         },
       },
       async (request) =>
-        services.tenantMembers.join(
-          principalOf(request).userId,
-          request.params.id,
-          request.body,
-          contextOf(request),
-        ),
+        services.tenantMembers.join(request.user.userId, request.params.id, request.body, request.context),
     );
   }
 

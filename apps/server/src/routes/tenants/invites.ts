@@ -9,19 +9,17 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** Invite codes: made by moderators and above, redeemed by anyone signed in. */
-export async function tenantInviteRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function tenantInviteRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["communities"], security: bearer };
+  const common = { tags: ["communities"] };
   const invites = services.invites;
 
   r.post(
     "/tenants/:id/invites",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Create an invite (moderators and above; its role may not exceed yours)",
@@ -32,10 +30,10 @@ export async function tenantInviteRoutes(app: FastifyInstance, { services, requi
     },
     async (request, reply) => {
       const invite = await invites.create(
-        principalOf(request).userId,
+        request.user.userId,
         request.params.id,
         request.body,
-        contextOf(request),
+        request.context,
       );
       return reply.code(201).send(invite);
     },
@@ -44,7 +42,6 @@ export async function tenantInviteRoutes(app: FastifyInstance, { services, requi
   r.get(
     "/tenants/:id/invites",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "A community's invites, newest first (moderators and above)",
@@ -52,13 +49,12 @@ export async function tenantInviteRoutes(app: FastifyInstance, { services, requi
         response: { 200: InviteList, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => invites.list(principalOf(request).userId, request.params.id),
+    async (request) => invites.list(request.user.userId, request.params.id),
   );
 
   r.delete(
     "/tenants/:id/invites/:invite_id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Revoke an invite (moderators and above)",
@@ -67,12 +63,7 @@ export async function tenantInviteRoutes(app: FastifyInstance, { services, requi
       },
     },
     async (request, reply) => {
-      await invites.revoke(
-        principalOf(request).userId,
-        request.params.id,
-        request.params.invite_id,
-        contextOf(request),
-      );
+      await invites.revoke(request.user.userId, request.params.id, request.params.invite_id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -80,7 +71,6 @@ export async function tenantInviteRoutes(app: FastifyInstance, { services, requi
   r.post(
     "/invites/accept",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Join with an invite code: its community, and its network if it names one",
@@ -88,6 +78,6 @@ export async function tenantInviteRoutes(app: FastifyInstance, { services, requi
         response: { 200: AcceptedInvite, ...errors(400, 401, 403, 404, 409) },
       },
     },
-    async (request) => invites.redeem(principalOf(request).userId, request.body.code, contextOf(request)),
+    async (request) => invites.redeem(request.user.userId, request.body.code, request.context),
   );
 }

@@ -13,19 +13,17 @@ import {
 } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** A community's members: list, roles, kick, leave, ownership, bans. */
-export async function tenantMemberRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function tenantMemberRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["communities"], security: bearer };
+  const common = { tags: ["communities"] };
   const members = services.tenantMembers;
 
   r.get(
     "/tenants/:id/members",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Members of a community I belong to, in the order they joined",
@@ -34,13 +32,12 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
         response: { 200: TenantMemberList, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => members.list(principalOf(request).userId, request.params.id, request.query),
+    async (request) => members.list(request.user.userId, request.params.id, request.query),
   );
 
   r.patch(
     "/tenants/:id/members/:user_id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Change a member's role (admin and owner; only below their own role)",
@@ -51,16 +48,15 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
     },
     async (request) =>
       members.changeRole(
-        principalOf(request).userId,
+        request.user.userId,
         request.params.id,
         request.params.user_id,
         request.body.role,
-        contextOf(request),
+        request.context,
       ),
   );
 
   const leave = {
-    preHandler: requireAuth,
     schema: {
       ...common,
       summary: "Leave a community (the owner transfers ownership first)",
@@ -77,7 +73,7 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
       url: path,
       ...leave,
       handler: async (request, reply) => {
-        await members.leave(principalOf(request).userId, request.params.id, contextOf(request));
+        await members.leave(request.user.userId, request.params.id, request.context);
         return reply.code(204).send(null);
       },
     });
@@ -86,7 +82,6 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
   r.delete(
     "/tenants/:id/members/:user_id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Kick a member (moderators and above; only members below them, never the owner)",
@@ -95,12 +90,7 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
       },
     },
     async (request, reply) => {
-      await members.kick(
-        principalOf(request).userId,
-        request.params.id,
-        request.params.user_id,
-        contextOf(request),
-      );
+      await members.kick(request.user.userId, request.params.id, request.params.user_id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -108,7 +98,6 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
   r.post(
     "/tenants/:id/transfer",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Hand ownership to another member (owner only); you become an admin",
@@ -118,18 +107,12 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
       },
     },
     async (request) =>
-      members.transfer(
-        principalOf(request).userId,
-        request.params.id,
-        request.body.user_id,
-        contextOf(request),
-      ),
+      members.transfer(request.user.userId, request.params.id, request.body.user_id, request.context),
   );
 
   r.post(
     "/tenants/:id/bans",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Ban a user, member or not, for good or until a time; a member is removed at once",
@@ -139,12 +122,7 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
       },
     },
     async (request, reply) => {
-      const ban = await members.ban(
-        principalOf(request).userId,
-        request.params.id,
-        request.body,
-        contextOf(request),
-      );
+      const ban = await members.ban(request.user.userId, request.params.id, request.body, request.context);
       return reply.code(201).send(ban);
     },
   );
@@ -152,7 +130,6 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
   r.get(
     "/tenants/:id/bans",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Bans in force (moderators and above)",
@@ -160,13 +137,12 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
         response: { 200: BanList, ...errors(400, 401, 403, 404) },
       },
     },
-    async (request) => members.bans(principalOf(request).userId, request.params.id),
+    async (request) => members.bans(request.user.userId, request.params.id),
   );
 
   r.delete(
     "/tenants/:id/bans/:user_id",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Lift a ban (moderators and above)",
@@ -175,12 +151,7 @@ export async function tenantMemberRoutes(app: FastifyInstance, { services, requi
       },
     },
     async (request, reply) => {
-      await members.unban(
-        principalOf(request).userId,
-        request.params.id,
-        request.params.user_id,
-        contextOf(request),
-      );
+      await members.unban(request.user.userId, request.params.id, request.params.user_id, request.context);
       return reply.code(204).send(null);
     },
   );

@@ -1,18 +1,16 @@
 import { BlockedUser, BlockList, IdParams } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import { principalOf } from "../../plugins/authenticate.js";
-import { bearer, contextOf, errors, type RouteDeps, typed } from "../shared.js";
+import { errors, type RouteDeps, typed } from "../shared.js";
 
 /** Blocking: a blocked user's direct messages, and yours to them, answer peer_unavailable. */
-export async function blockRoutes(app: FastifyInstance, { services, requireAuth }: RouteDeps) {
+export async function blockRoutes(app: FastifyInstance, { services }: RouteDeps) {
   const r = typed(app);
-  const common = { tags: ["users"], security: bearer };
+  const common = { tags: ["users"] };
 
   r.post(
     "/users/:id/block",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Block a user: no direct messages either way; 201, or 200 when already blocked",
@@ -22,9 +20,9 @@ export async function blockRoutes(app: FastifyInstance, { services, requireAuth 
     },
     async (request, reply) => {
       const { created, ...blocked } = await services.blocks.block(
-        principalOf(request).userId,
+        request.user.userId,
         request.params.id,
-        contextOf(request),
+        request.context,
       );
       return reply.code(created ? 201 : 200).send(blocked);
     },
@@ -33,7 +31,6 @@ export async function blockRoutes(app: FastifyInstance, { services, requireAuth 
   r.delete(
     "/users/:id/block",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "Unblock a user",
@@ -42,7 +39,7 @@ export async function blockRoutes(app: FastifyInstance, { services, requireAuth 
       },
     },
     async (request, reply) => {
-      await services.blocks.unblock(principalOf(request).userId, request.params.id, contextOf(request));
+      await services.blocks.unblock(request.user.userId, request.params.id, request.context);
       return reply.code(204).send(null);
     },
   );
@@ -50,13 +47,12 @@ export async function blockRoutes(app: FastifyInstance, { services, requireAuth 
   r.get(
     "/me/blocks",
     {
-      preHandler: requireAuth,
       schema: {
         ...common,
         summary: "The users I blocked, oldest block first",
         response: { 200: BlockList, ...errors(401) },
       },
     },
-    async (request) => ({ blocks: await services.blocks.list(principalOf(request).userId) }),
+    async (request) => ({ blocks: await services.blocks.list(request.user.userId) }),
   );
 }

@@ -1,6 +1,5 @@
 import type { Kysely } from "kysely";
 import type { Schema } from "../schema.js";
-import { createAddressesRepository } from "./addresses.js";
 import { createAnalyticsRepository } from "./analytics.js";
 import { createAuditRepository } from "./audit.js";
 import { createBlocksRepository } from "./blocks.js";
@@ -32,7 +31,6 @@ export function createRepositories(db: Kysely<Schema>) {
     rooms: createRoomsRepository(db),
     memberships: createMembershipsRepository(db),
     networks: createNetworksRepository(db),
-    addresses: createAddressesRepository(db),
     devices: createDevicesRepository(db),
     peers: createPeersRepository(db),
     peerPaths: createPeerPathsRepository(db),
