@@ -9,6 +9,7 @@ import { createServices } from "../src/services/index.js";
 import { createMemoryState } from "../src/state/index.js";
 import { createDatabase } from "../src/storage/create-database.js";
 import { migrate } from "../src/storage/migrations/index.js";
+import { createRepositories } from "../src/storage/repositories/index.js";
 
 /**
  * Generated documentation: the OpenAPI document and the README's configuration table.
@@ -69,6 +70,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     const state = createMemoryState({ messageRate: 1, messageBurst: 1 });
     const services = createServices({
       database,
+      repos: createRepositories(database.db),
       config,
       signingSecret: randomBytes(32),
       sealer: createSealer({ current: randomBytes(32), old: [] }),

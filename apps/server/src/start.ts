@@ -15,8 +15,9 @@ import { createServices, type Services } from "./services/index.js";
 import { loadSigningKey } from "./signing-key.js";
 import { createMemoryState } from "./state/index.js";
 import { createRedisState } from "./state/redis-state.js";
-import { createDatabase } from "./storage/create-database.js";
+import { createDatabase, type Database } from "./storage/create-database.js";
 import { migrate } from "./storage/migrations/index.js";
+import { createRepositories, type Repositories } from "./storage/repositories/index.js";
 import { startStun } from "./stun/start-stun.js";
 import type { StunServer } from "./stun/stun-server.js";
 
@@ -25,6 +26,12 @@ export interface RunningServer {
   port: number;
   app: App;
   services: Services;
+  /**
+   * The open database and its repositories: an operations and test hook (checks of
+   * stored rows no API shows). The server itself reaches them only through services.
+   */
+  database: Database;
+  repositories: Repositories;
   hub: Hub;
   /** the STUN endpoint, when STUN_PORT is set and a port could be bound */
   stun: StunServer | undefined;
@@ -94,8 +101,10 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     const state = redis
       ? createRedisState({ redis, keyPrefix, instanceId, instanceTtlMs, ...limits })
       : createMemoryState({ ...limits, instanceId });
+    const repositories = createRepositories(database.db);
     const services = createServices({
       database,
+      repos: repositories,
       config,
       signingSecret: signing.secret,
       sealer: createSealer(dataKeys),
@@ -112,14 +121,14 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       return {
         connections: { total: s.connections_total, active: s.connections_active },
         messages_processed: s.messages_processed,
-        rooms: { active, stored: await services.repos.rooms.count() },
+        rooms: { active, stored: await services.rooms.storedCount() },
         cleanup: { runs: services.rooms.stats.cleanupRuns, rooms_removed: services.rooms.stats.roomsRemoved },
         users_online: await services.presence.onlineCount(),
         uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
       };
     };
     const app = await buildApp({ config, services, https, metrics, stats });
-    hub = createHub({ config, services, bus, metrics, log: app.fastify.log });
+    hub = createHub({ config, services, bus, state, redis, metrics, log: app.fastify.log });
     const counted = hub;
     metrics.countRoomsWith(() => counted.localRoomCount());
     metrics.watchBusWith(() => bus.healthy());
@@ -179,7 +188,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       })();
       return closed;
     };
-    return { url, port, app, services, hub, stun, close };
+    return { url, port, app, services, database, repositories, hub, stun, close };
   } catch (err) {
     await database.close();
     redis?.disconnect();

@@ -1,13 +1,14 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { CLOSE, uuidv7 } from "@warren/protocol";
+import type { Redis } from "ioredis";
 import { type RawData, WebSocketServer } from "ws";
 import type { Bus, BusEvent } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
-import { createRelayAccess } from "../services/relay-access.js";
+import type { SharedState } from "../state/index.js";
 import { catchUp } from "./catch-up.js";
 import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeOf } from "./connection.js";
 import { createContactCache } from "./contact-cache.js";
@@ -33,6 +34,9 @@ export interface HubDeps {
   config: Readonly<Config>;
   services: Services;
   bus: Bus;
+  state: SharedState;
+  /** the Redis client when REDIS_URL is set: the upgrade limiter is shared by every instance */
+  redis?: Redis;
   metrics: Metrics;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
@@ -47,7 +51,7 @@ export interface HubStats {
  * The WebSocket hub of this instance: upgrades, the sockets, heartbeats, and delivery of
  * bus events to local sockets. Decisions stay in the services (DESIGN.md principle 5).
  */
-export function createHub({ config, services, bus, metrics, log }: HubDeps) {
+export function createHub({ config, services, bus, state, redis, metrics, log }: HubDeps) {
   const hub = config.hub;
   const wss = new WebSocketServer({
     noServer: true,
@@ -78,7 +82,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
 
   const contacts = createContactCache();
   const packets = createPacketRelay({
-    access: createRelayAccess(services.repos),
+    access: services.relayAccess,
     bytesPerSecond: config.nat.relayBytesPerSecond,
     maxQueuedBytes: hub.slowClientBytes / 2,
     instanceId: config.redis.instanceId,
@@ -123,7 +127,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
   const dispatch = createDispatch({
     handlers: createHandlers({
       bus,
-      state: services.state,
+      state,
       rooms: services.rooms,
       presence: services.presence,
       commands: services.commands,
@@ -133,7 +137,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       localRooms: local,
       contacts,
     }),
-    buckets: services.state.messageBuckets,
+    buckets: state.messageBuckets,
     outbox,
     metrics,
     messageRate: hub.messageRate,
@@ -240,6 +244,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
 
   const check = createUpgradeCheck({
     services,
+    redis,
     keyPrefix: config.redis.keyPrefix,
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
@@ -323,6 +328,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
   const stopLiveness = startLiveness({
     services,
     bus,
+    instances: state.instances,
     instanceTtlMs: config.redis.instanceTtlMs,
     offline: startGrace,
     snapshot: () => ({
@@ -369,7 +375,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       }
       // Membership held only in this process dies with it, so rooms that live only
       // while their owner is present go too; persistent rooms stay (they live in the database).
-      if (!services.state.shared) {
+      if (!state.shared) {
         await services.rooms.dropNonPersistent().catch((err) => log.warn({ err }, "dropping rooms failed"));
       }
       const until = Date.now() + timeoutMs;

@@ -1,10 +1,11 @@
+import type { Redis } from "ioredis";
 import type { Bus } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
 import type { Sealer } from "../sealer.js";
 import type { SharedState } from "../state/index.js";
 import type { Database } from "../storage/create-database.js";
-import { createRepositories } from "../storage/repositories/index.js";
+import type { Repositories } from "../storage/repositories/index.js";
 import { createAccounts } from "./accounts.js";
 import { createAddresses } from "./addresses.js";
 import { createAnalytics } from "./analytics.js";
@@ -26,6 +27,8 @@ import { createNetworks } from "./networks.js";
 import { createPeerPaths } from "./peer-paths.js";
 import { createPeers } from "./peers.js";
 import { createPresence } from "./presence.js";
+import { createReadiness } from "./readiness.js";
+import { createRelayAccess } from "./relay-access.js";
 import { createRooms } from "./rooms.js";
 import { createScopes } from "./scopes.js";
 import { createSessions } from "./sessions.js";
@@ -37,19 +40,32 @@ import { createTotp } from "./totp.js";
 
 export interface ServiceDeps {
   database: Database;
+  repos: Repositories;
   config: Readonly<Config>;
   signingSecret: Uint8Array;
   /** seals secrets stored in the database (DATA_ENCRYPTION_KEY) */
   sealer: Sealer;
   bus: Bus;
   state: SharedState;
-  /** an ioredis client when REDIS_URL is set */
-  redis?: unknown;
+  /** the Redis client when REDIS_URL is set: limiters shared by every instance */
+  redis?: Redis;
 }
 
-/** Wires every domain service once; routes and (later) hub handlers share these. */
-export function createServices({ database, config, signingSecret, sealer, bus, state, redis }: ServiceDeps) {
-  const repos = createRepositories(database.db);
+/**
+ * Wires every domain service once; routes, the hub and maintenance share these.
+ * Returns services only: the infrastructure (database, bus, state, Redis) stays with
+ * start.ts, which hands each piece to whoever needs exactly it.
+ */
+export function createServices({
+  database,
+  repos,
+  config,
+  signingSecret,
+  sealer,
+  bus,
+  state,
+  redis,
+}: ServiceDeps) {
   const audit = createAudit(repos.audit, { recordIp: config.auditClientIp });
   const signer = createTokenSigner(signingSecret, config.accessTokenTtlMs);
   const sessions = createSessions(repos.sessions, signer, audit, {
@@ -142,18 +158,16 @@ export function createServices({ database, config, signingSecret, sealer, bus, s
     rooms,
     guard: deletePasswordGuard,
   });
+  const readiness = createReadiness(database, bus);
+  const relayAccess = createRelayAccess({ devices: repos.devices, peers: repos.peers });
   return {
-    database,
-    bus,
-    /** the ioredis client when REDIS_URL is set (limiters shared by every instance) */
-    redis,
-    repos,
+    readiness,
+    relayAccess,
     audit,
     sessions,
     totp,
     accounts,
     signIn,
-    state,
     rooms,
     presence,
     commands,

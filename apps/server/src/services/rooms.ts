@@ -265,6 +265,9 @@ export function createRooms(
     dropNonPersistent: () => repos.rooms.deleteNonPersistent(),
     membersOf,
 
+    /** Rooms stored, live or not (the /stats figure). */
+    storedCount: () => repos.rooms.count(),
+
     /** Removes rooms idle for ROOM_EXPIRY_DAYS; returns how many. */
     async cleanup(): Promise<number> {
       stats.cleanupRuns += 1;
