@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { buildApp } from "../src/app.js";
 import { createMemoryBus } from "../src/bus/memory-bus.js";
+import { systemClock } from "../src/clock.js";
 import { flagOf, loadConfig, SETTINGS } from "../src/config.js";
 import { createMetrics } from "../src/observability/metrics.js";
 import { createSealer } from "../src/sealer.js";
@@ -76,6 +77,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
       sealer: createSealer({ current: randomBytes(32), old: [] }),
       bus,
       state,
+      clock: systemClock,
     });
     const app = await buildApp({
       config,

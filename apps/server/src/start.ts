@@ -6,9 +6,11 @@ import { Redis } from "ioredis";
 import { type App, buildApp } from "./app.js";
 import { createMemoryBus } from "./bus/memory-bus.js";
 import { createRedisBus } from "./bus/redis-bus.js";
+import { type Clock, systemClock } from "./clock.js";
 import { type Config, ConfigError } from "./config.js";
 import { loadDataKeys } from "./data-key.js";
 import { createHub, type Hub } from "./hub/hub.js";
+import { type Maintenance, startMaintenance } from "./maintenance.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createSealer } from "./sealer.js";
 import { createServices, type Services } from "./services/index.js";
@@ -33,6 +35,8 @@ export interface RunningServer {
   database: Database;
   repositories: Repositories;
   hub: Hub;
+  /** the periodic chores; `run()` does them now (operations and tests) */
+  maintenance: Maintenance;
   /** the STUN endpoint, when STUN_PORT is set and a port could be bound */
   stun: StunServer | undefined;
   /** Graceful stop: refuse new work, let in-flight requests finish (bounded), close stores. */
@@ -44,8 +48,16 @@ function displayHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+export interface StartOptions {
+  /** the time services go by: a test hook (the system clock by default), not a setting */
+  clock?: Clock;
+}
+
 /** Opens storage, migrates, builds the app and listens, as configured. */
-export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
+export async function startServer(
+  config: Readonly<Config>,
+  { clock = systemClock }: StartOptions = {},
+): Promise<RunningServer> {
   // Before any side effect: a bad TLS file is a bad setting.
   const https = config.tls ? loadTls(config.tls) : undefined;
   // Migrations may rightly run longer than a request may wait: they get a connection
@@ -111,6 +123,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       bus,
       state,
       redis,
+      clock,
     });
     const metrics = createMetrics();
     const startedAt = Date.now();
@@ -134,6 +147,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     metrics.watchBusWith(() => bus.healthy());
     hub.attach(app.fastify.server as unknown as import("node:http").Server);
     const log = app.fastify.log;
+    const maintenance = startMaintenance({ services, intervalMs: config.hub.cleanupIntervalMs, clock, log });
     appLog = log;
     if (signing.created) {
       log.warn(`generated a token signing key at ${signing.created}; set JWT_SECRET to choose your own`);
@@ -161,6 +175,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
         app.beginShutdown();
         redirect?.close();
         stun?.close();
+        maintenance.stop();
         // One SHUTDOWN_TIMEOUT for sockets and in-flight requests together, not one each.
         const deadline = Date.now() + config.shutdownTimeoutMs;
         await hub?.shutdown(config.shutdownTimeoutMs);
@@ -188,7 +203,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       })();
       return closed;
     };
-    return { url, port, app, services, database, repositories, hub, stun, close };
+    return { url, port, app, services, database, repositories, hub, maintenance, stun, close };
   } catch (err) {
     await database.close();
     redis?.disconnect();

@@ -77,7 +77,7 @@ describe.each(backends())("tokens and sessions on $name", (backend) => {
     try {
       const { tokens } = await register(short.api);
       expect((await short.api("GET", "/v1/auth/me", { token: tokens.access_token })).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 4100));
+      short.clock.advance(4100);
       const res = await short.api("GET", "/v1/auth/me", { token: tokens.access_token });
       expect([res.status, res.body.error.code]).toEqual([401, "token_expired"]);
       // The refresh token still gets a fresh access token.

@@ -107,7 +107,7 @@ describe.each(backends())("community invites on $name", (backend) => {
     expect(usedUp.body.error.code).toBe("invalid_invite");
 
     const expiring = k.ok(await k.invite(c.id, owner, { expires_in_seconds: 1 }), 201);
-    await new Promise((r) => setTimeout(r, 1200));
+    t.clock.advance(1200);
     expect((await k.accept(expiring.code, carol)).body).toEqual(unknown.body);
 
     // Already a member: 409, and the use is not spent.

@@ -11,7 +11,6 @@ import type { Services } from "../services/index.js";
 import type { SharedState } from "../state/index.js";
 import { catchUp } from "./catch-up.js";
 import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeOf } from "./connection.js";
-import { createContactCache } from "./contact-cache.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
 import { createFrameQueue } from "./frame-queue.js";
@@ -80,7 +79,6 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
   const outbox = createOutbox(metrics, hub.slowClientBytes);
   let closing = false;
 
-  const contacts = createContactCache();
   const packets = createPacketRelay({
     access: services.relayAccess,
     bytesPerSecond: config.nat.relayBytesPerSecond,
@@ -93,7 +91,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
   const deliver = (topic: string, event: BusEvent): void => {
     const sockets = local.socketsOf(topic);
     if (!sockets) return;
-    contacts.observe(event);
+    services.signaling.observe(event);
     packets.observe(event);
     switch (event.kind) {
       case "frame":
@@ -135,7 +133,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
       directMessages: services.directMessages,
       dmDelivery,
       localRooms: local,
-      contacts,
+      signaling: services.signaling,
     }),
     buckets: state.messageBuckets,
     outbox,
@@ -294,7 +292,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     );
   };
 
-  // Timers shared by every socket (heartbeat, handshake deadline, room expiry):
+  // Timers shared by every socket (heartbeat, handshake deadline):
   // per-socket timers would cost memory at scale.
   const stopHeartbeat = startHeartbeat({
     intervalMs: hub.heartbeatIntervalMs,
@@ -319,12 +317,6 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     Math.min(1000, hub.handshakeTimeoutMs),
   );
   deadline.unref();
-  const cleanup = setInterval(() => {
-    void services.rooms.cleanup().catch((err) => log.warn({ err }, "room cleanup failed"));
-    void services.analytics.prune().catch((err) => log.warn({ err }, "analytics pruning failed"));
-    void services.directMessages.expire().catch((err) => log.warn({ err }, "direct message expiry failed"));
-  }, hub.cleanupIntervalMs);
-  cleanup.unref();
   const stopLiveness = startLiveness({
     services,
     bus,
@@ -363,7 +355,6 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
       closing = true;
       stopHeartbeat();
       clearInterval(deadline);
-      clearInterval(cleanup);
       stopLiveness();
       for (const t of graceTimers.values()) clearTimeout(t);
       graceTimers.clear();

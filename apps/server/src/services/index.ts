@@ -1,6 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Bus } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
+import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Sealer } from "../sealer.js";
 import type { SharedState } from "../state/index.js";
@@ -33,6 +34,7 @@ import { createRooms } from "./rooms.js";
 import { createScopes } from "./scopes.js";
 import { createSessions } from "./sessions.js";
 import { createSignIn } from "./sign-in.js";
+import { createSignaling } from "./signaling.js";
 import { createTenantMembers } from "./tenant-members.js";
 import { createTenants } from "./tenants.js";
 import { createTokenSigner } from "./tokens.js";
@@ -49,6 +51,8 @@ export interface ServiceDeps {
   state: SharedState;
   /** the Redis client when REDIS_URL is set: limiters shared by every instance */
   redis?: Redis;
+  /** the time expiry, grace, bans and cleanup go by */
+  clock: Clock;
 }
 
 /**
@@ -65,12 +69,14 @@ export function createServices({
   bus,
   state,
   redis,
+  clock,
 }: ServiceDeps) {
   const audit = createAudit(repos.audit, { recordIp: config.auditClientIp });
-  const signer = createTokenSigner(signingSecret, config.accessTokenTtlMs);
+  const signer = createTokenSigner(signingSecret, config.accessTokenTtlMs, clock);
   const sessions = createSessions(repos.sessions, signer, audit, {
     refreshTtlMs: config.refreshTokenTtlMs,
     freshAuthMs: config.freshAuthMs,
+    clock,
     // A revoked session's sockets close on every instance.
     onRevoked: (userId, sessionId) =>
       bus.publish(topics.user(userId), { kind: "session.ended", session: sessionId }),
@@ -88,7 +94,10 @@ export function createServices({
   });
   const scopes = createScopes(repos.memberships, state);
   const accounts = createAccounts(database.db, repos, audit, createKeyChangeNotifier(scopes, bus));
-  const signIn = createSignIn(repos, sessions, totp, guard, audit, { challengeTtlMs: config.challengeTtlMs });
+  const signIn = createSignIn(repos, sessions, totp, guard, audit, {
+    challengeTtlMs: config.challengeTtlMs,
+    clock,
+  });
   const roomPasswordGuard = createBruteForceGuard({
     perAccount: config.hub.roomPasswordMaxFailures,
     perIp: Number.MAX_SAFE_INTEGER,
@@ -97,7 +106,7 @@ export function createServices({
     keyPrefix: config.redis.keyPrefix,
     prefix: "room-password",
   });
-  const rooms = createRooms(repos, state, bus, roomPasswordGuard, config.hub);
+  const rooms = createRooms(repos, state, bus, roomPasswordGuard, config.hub, clock);
   const presence = createPresence(state, bus);
   const commands = createCommands();
   registerBuiltinCommands(commands, { presence, startedAt: Date.now() });
@@ -110,7 +119,7 @@ export function createServices({
     keyPrefix: config.redis.keyPrefix,
     prefix: "tenant-password",
   });
-  const tenantDeps = { db: database.db, repos, bus, audit, passwordGuard: tenantPasswordGuard };
+  const tenantDeps = { db: database.db, repos, bus, audit, passwordGuard: tenantPasswordGuard, clock };
   const tenants = createTenants(tenantDeps);
   const invites = createInvites(tenantDeps);
   const tenantMembers = createTenantMembers({ ...tenantDeps, invites });
@@ -160,9 +169,11 @@ export function createServices({
   });
   const readiness = createReadiness(database, bus);
   const relayAccess = createRelayAccess({ devices: repos.devices, peers: repos.peers });
+  const signaling = createSignaling({ rooms: state.rooms, scopes });
   return {
     readiness,
     relayAccess,
+    signaling,
     audit,
     sessions,
     totp,
