@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { buildApp } from "../src/app.js";
 import { createMemoryBus } from "../src/bus/memory-bus.js";
+import { systemClock } from "../src/clock.js";
 import { flagOf, loadConfig, SETTINGS } from "../src/config.js";
 import { createMetrics } from "../src/observability/metrics.js";
 import { createSealer } from "../src/sealer.js";
@@ -9,6 +10,7 @@ import { createServices } from "../src/services/index.js";
 import { createMemoryState } from "../src/state/index.js";
 import { createDatabase } from "../src/storage/create-database.js";
 import { migrate } from "../src/storage/migrations/index.js";
+import { createRepositories } from "../src/storage/repositories/index.js";
 
 /**
  * Generated documentation: the OpenAPI document and the README's configuration table.
@@ -69,11 +71,13 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     const state = createMemoryState({ messageRate: 1, messageBurst: 1 });
     const services = createServices({
       database,
+      repos: createRepositories(database.db),
       config,
       signingSecret: randomBytes(32),
       sealer: createSealer({ current: randomBytes(32), old: [] }),
       bus,
       state,
+      clock: systemClock,
     });
     const app = await buildApp({
       config,

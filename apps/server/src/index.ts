@@ -1,4 +1,5 @@
 export { type App, buildApp } from "./app.js";
+export { type Clock, systemClock } from "./clock.js";
 export {
   type Config,
   ConfigError,
@@ -9,6 +10,6 @@ export {
   SETTINGS,
 } from "./config.js";
 export { runMigrate, runServer } from "./main.js";
-export { type RunningServer, startServer } from "./start.js";
+export { type RunningServer, type StartOptions, startServer } from "./start.js";
 export { createDatabase, type Database } from "./storage/create-database.js";
 export { migrate } from "./storage/migrations/index.js";

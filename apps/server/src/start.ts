@@ -6,17 +6,20 @@ import { Redis } from "ioredis";
 import { type App, buildApp } from "./app.js";
 import { createMemoryBus } from "./bus/memory-bus.js";
 import { createRedisBus } from "./bus/redis-bus.js";
+import { type Clock, systemClock } from "./clock.js";
 import { type Config, ConfigError } from "./config.js";
 import { loadDataKeys } from "./data-key.js";
 import { createHub, type Hub } from "./hub/hub.js";
+import { type Maintenance, startMaintenance } from "./maintenance.js";
 import { createMetrics } from "./observability/metrics.js";
 import { createSealer } from "./sealer.js";
 import { createServices, type Services } from "./services/index.js";
 import { loadSigningKey } from "./signing-key.js";
 import { createMemoryState } from "./state/index.js";
 import { createRedisState } from "./state/redis-state.js";
-import { createDatabase } from "./storage/create-database.js";
+import { createDatabase, type Database } from "./storage/create-database.js";
 import { migrate } from "./storage/migrations/index.js";
+import { createRepositories, type Repositories } from "./storage/repositories/index.js";
 import { startStun } from "./stun/start-stun.js";
 import type { StunServer } from "./stun/stun-server.js";
 
@@ -25,7 +28,15 @@ export interface RunningServer {
   port: number;
   app: App;
   services: Services;
+  /**
+   * The open database and its repositories: an operations and test hook (checks of
+   * stored rows no API shows). The server itself reaches them only through services.
+   */
+  database: Database;
+  repositories: Repositories;
   hub: Hub;
+  /** the periodic chores; `run()` does them now (operations and tests) */
+  maintenance: Maintenance;
   /** the STUN endpoint, when STUN_PORT is set and a port could be bound */
   stun: StunServer | undefined;
   /** Graceful stop: refuse new work, let in-flight requests finish (bounded), close stores. */
@@ -37,8 +48,16 @@ function displayHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
+export interface StartOptions {
+  /** the time services go by: a test hook (the system clock by default), not a setting */
+  clock?: Clock;
+}
+
 /** Opens storage, migrates, builds the app and listens, as configured. */
-export async function startServer(config: Readonly<Config>): Promise<RunningServer> {
+export async function startServer(
+  config: Readonly<Config>,
+  { clock = systemClock }: StartOptions = {},
+): Promise<RunningServer> {
   // Before any side effect: a bad TLS file is a bad setting.
   const https = config.tls ? loadTls(config.tls) : undefined;
   // Migrations may rightly run longer than a request may wait: they get a connection
@@ -94,14 +113,17 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
     const state = redis
       ? createRedisState({ redis, keyPrefix, instanceId, instanceTtlMs, ...limits })
       : createMemoryState({ ...limits, instanceId });
+    const repositories = createRepositories(database.db);
     const services = createServices({
       database,
+      repos: repositories,
       config,
       signingSecret: signing.secret,
       sealer: createSealer(dataKeys),
       bus,
       state,
       redis,
+      clock,
     });
     const metrics = createMetrics();
     const startedAt = Date.now();
@@ -112,19 +134,20 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       return {
         connections: { total: s.connections_total, active: s.connections_active },
         messages_processed: s.messages_processed,
-        rooms: { active, stored: await services.repos.rooms.count() },
+        rooms: { active, stored: await services.rooms.storedCount() },
         cleanup: { runs: services.rooms.stats.cleanupRuns, rooms_removed: services.rooms.stats.roomsRemoved },
         users_online: await services.presence.onlineCount(),
         uptime_seconds: Math.floor((Date.now() - startedAt) / 1000),
       };
     };
     const app = await buildApp({ config, services, https, metrics, stats });
-    hub = createHub({ config, services, bus, metrics, log: app.fastify.log });
+    hub = createHub({ config, services, bus, state, redis, metrics, log: app.fastify.log });
     const counted = hub;
     metrics.countRoomsWith(() => counted.localRoomCount());
     metrics.watchBusWith(() => bus.healthy());
     hub.attach(app.fastify.server as unknown as import("node:http").Server);
     const log = app.fastify.log;
+    const maintenance = startMaintenance({ services, intervalMs: config.hub.cleanupIntervalMs, clock, log });
     appLog = log;
     if (signing.created) {
       log.warn(`generated a token signing key at ${signing.created}; set JWT_SECRET to choose your own`);
@@ -152,6 +175,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
         app.beginShutdown();
         redirect?.close();
         stun?.close();
+        maintenance.stop();
         // One SHUTDOWN_TIMEOUT for sockets and in-flight requests together, not one each.
         const deadline = Date.now() + config.shutdownTimeoutMs;
         await hub?.shutdown(config.shutdownTimeoutMs);
@@ -179,7 +203,7 @@ export async function startServer(config: Readonly<Config>): Promise<RunningServ
       })();
       return closed;
     };
-    return { url, port, app, services, hub, stun, close };
+    return { url, port, app, services, database, repositories, hub, maintenance, stun, close };
   } catch (err) {
     await database.close();
     redis?.disconnect();

@@ -40,8 +40,8 @@ describe.each(backends())("analytics admins on $name", (backend: Backend) => {
     const t = await start();
     const first = await register(t.api);
     const second = await register(t.api);
-    expect((await t.server.services.repos.users.byId(first.user.id))?.is_admin).toBe(1);
-    expect((await t.server.services.repos.users.byId(second.user.id))?.is_admin).toBe(0);
+    expect((await t.server.repositories.users.byId(first.user.id))?.is_admin).toBe(1);
+    expect((await t.server.repositories.users.byId(second.user.id))?.is_admin).toBe(0);
     expect(await statuses(t.api, first.tokens.access_token)).toEqual([200, 200, 200]);
 
     const refused = await t.api("GET", "/v1/analytics/summary", { token: second.tokens.access_token });
@@ -62,7 +62,7 @@ describe.each(backends())("analytics admins on $name", (backend: Backend) => {
       Array.from({ length: 6 }, () => register(t.api, { username: uniqueName("racer") })),
     );
     const flags = await Promise.all(
-      results.map(async (r) => (await t.server.services.repos.users.byId(r.user.id))?.is_admin),
+      results.map(async (r) => (await t.server.repositories.users.byId(r.user.id))?.is_admin),
     );
     expect(flags.filter((f) => f === 1)).toHaveLength(1);
     expect(flags.filter((f) => f === 0)).toHaveLength(5);

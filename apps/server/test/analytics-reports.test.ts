@@ -28,7 +28,7 @@ describe.each(backends())("analytics on $name", (backend: Backend) => {
   afterAll(async () => t?.close());
 
   const analytics = () => t.server.services.analytics;
-  const repo = () => t.server.services.repos.analytics;
+  const repo = () => t.server.repositories.analytics;
 
   /** Flushes until `check` holds (the hub records a close after the socket is gone). */
   async function eventually(check: () => Promise<boolean>): Promise<void> {
@@ -71,7 +71,7 @@ describe.each(backends())("analytics on $name", (backend: Backend) => {
     ]);
 
     // No client address in any analytics table.
-    const db = t.server.services.database.db;
+    const db = t.server.database.db;
     for (const table of [
       "analytics_sessions",
       "analytics_active_users",
@@ -185,7 +185,7 @@ describe.each(backends())("active users on $name", (backend: Backend) => {
       recovered: 0,
     });
     const at = (d: string, time: string) => `${d}T${time}.000Z`;
-    const repo = t.server.services.repos.analytics;
+    const repo = t.server.repositories.analytics;
     // Past days go in through the repository, as a server running then would have.
     await repo.recordSession(session(u1, at(today, "00:00:01"), at(today, "00:00:02")));
     await repo.recordSession(session(u2, at(day(-1), "23:00:00"), at(today, "00:30:00"))); // across midnight
@@ -252,7 +252,7 @@ describe("analytics retention in the cleanup loop", () => {
     });
     try {
       const u = await hubUser(t.api);
-      const repo = t.server.services.repos.analytics;
+      const repo = t.server.repositories.analytics;
       const old = addDays(dayOf(Date.now()), -3);
       await repo.addMessageCounts(old, [["ping", 1]]);
       await repo.markActive(u.id, [old]);

@@ -6,7 +6,7 @@ import { PASSWORD, register, startTestServer, type TestServer, uniqueName } from
 
 const WRONG = "a wrong password 12345";
 
-type AuditRow = Awaited<ReturnType<TestServer["server"]["services"]["repos"]["audit"]["list"]>>[number];
+type AuditRow = Awaited<ReturnType<TestServer["server"]["repositories"]["audit"]["list"]>>[number];
 
 /** The TOTP code of the current step, made away from a step boundary. */
 async function currentCode(secret: string): Promise<string> {
@@ -25,7 +25,7 @@ describe.each(backends())("audit events on $name", (backend) => {
   afterAll(async () => t?.close());
 
   const rows = (filter: { actorId?: string; action?: string }) =>
-    t.server.services.repos.audit.list({ ...filter, limit: 1000 });
+    t.server.repositories.audit.list({ ...filter, limit: 1000 });
 
   /** The one row of `action` by `actorId`, checked for the common shape. */
   async function one(actorId: string, action: string, since: string): Promise<AuditRow> {
@@ -221,7 +221,7 @@ describe.each(backends())("audit events on $name", (backend) => {
     try {
       const { user } = await register(s.api);
       await s.api("POST", "/v1/auth/login", { body: { username: user.username, password: WRONG } });
-      const all = await s.server.services.repos.audit.list({ actorId: user.id });
+      const all = await s.server.repositories.audit.list({ actorId: user.id });
       expect(all.map((r) => r.action).sort()).toEqual(["account.register", "signin.failure"]);
       for (const row of all) expect(["127.0.0.1", "::ffff:127.0.0.1"]).toContain(row.ip);
     } finally {
@@ -244,7 +244,7 @@ describe.each(backends())("audit events on $name", (backend) => {
           headers: forwarded,
         });
         expect(res.status).toBe(201);
-        const [row] = await s.server.services.repos.audit.list({ actorId: res.body.user.id });
+        const [row] = await s.server.repositories.audit.list({ actorId: res.body.user.id });
         expect(row?.ip?.replace("::ffff:", ""), `TRUST_PROXY=${trust}`).toBe(expected);
       } finally {
         await s.close();

@@ -94,7 +94,7 @@ describe.each(backends())("key sign-in on $name", (backend) => {
     try {
       const a = await keyAccount(short.api);
       const c = await short.api("POST", "/v1/auth/challenge", { body: { username: a.username } });
-      await new Promise((r) => setTimeout(r, 1200));
+      short.clock.advance(1200);
       const res = await short.api("POST", "/v1/auth/verify", {
         body: {
           challenge_id: c.body.challenge_id,

@@ -1,7 +1,7 @@
 import { Secret, TOTP } from "otpauth";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "./helpers/backends.js";
-import { clientPool, sleep } from "./helpers/hub-client.js";
+import { clientPool } from "./helpers/hub-client.js";
 import { ed25519Pair, x25519Public } from "./helpers/keys.js";
 import { PASSWORD, register, startTestServer, type TestServer, uniqueName } from "./helpers/server.js";
 
@@ -31,7 +31,7 @@ describe.each(backends())("fresh proof for credential changes on $name", (backen
   /** An account whose only session is older than the window: a token an attacker could hold. */
   const staleAccount = async () => {
     const r = await register(t.api);
-    await sleep(WINDOW_MS + 200);
+    t.clock.advance(WINDOW_MS + 200);
     return r;
   };
 
@@ -97,7 +97,7 @@ describe.each(backends())("fresh proof for credential changes on $name", (backen
     expect(removed.status).toBe(204);
     // The proof was for this session only: another session of the same account is not fresh.
     const other = await login(user.username);
-    await sleep(WINDOW_MS + 200);
+    t.clock.advance(WINDOW_MS + 200);
     const late = await t.api("POST", "/v1/auth/keys", {
       token: other.access_token,
       body: { kind: "ed25519", public_key: ed25519Pair().publicKey },
@@ -112,7 +112,7 @@ describe.each(backends())("fresh proof for credential changes on $name", (backen
     const stranger = ed25519Pair();
     const strangerName = uniqueName("s");
     await register(t.api, { username: strangerName, password: undefined, public_key: stranger.publicKey });
-    await sleep(WINDOW_MS + 200);
+    t.clock.advance(WINDOW_MS + 200);
     const token = reg.tokens.access_token;
 
     const foreign = (await t.api("POST", "/v1/auth/challenge", { body: { username: strangerName } })).body;

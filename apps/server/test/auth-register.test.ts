@@ -29,7 +29,7 @@ describe.each(backends())("registration on $name", (backend) => {
     expect(res.body.tokens).toMatchObject({ token_type: "Bearer" });
     expect(res.body.tokens.access_token.split(".")).toHaveLength(3);
     expect(res.body.user.password_hash).toBeUndefined();
-    const stored = await t.server.services.repos.users.byId(res.body.user.id);
+    const stored = await t.server.repositories.users.byId(res.body.user.id);
     expect(stored?.password_hash).toMatch(/^\$argon2id\$/);
     expect(stored?.password_hash).not.toContain(PASSWORD);
   });
@@ -106,7 +106,7 @@ describe.each(backends())("registration on $name", (backend) => {
     const sameKey = await reg({ username: other, public_key: pair.publicKey });
     expect([sameKey.status, sameKey.body.error.code]).toEqual([409, "key_taken"]);
     // The failed attempts left no account behind.
-    expect(await t.server.services.repos.users.byUsername(other)).toBeUndefined();
+    expect(await t.server.repositories.users.byUsername(other)).toBeUndefined();
     const check = await t.api("GET", `/v1/users/check/${other}`);
     expect(check.body.available).toBe(true);
   });
@@ -124,7 +124,7 @@ describe.each(backends())("registration on $name", (backend) => {
     expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === "username_taken")).toBe(
       true,
     );
-    const rows = await t.server.services.database.db
+    const rows = await t.server.database.db
       .selectFrom("users")
       .select("id")
       .where("username_key", "=", username.toLowerCase())

@@ -77,7 +77,7 @@ describe.each(backends())("tokens and sessions on $name", (backend) => {
     try {
       const { tokens } = await register(short.api);
       expect((await short.api("GET", "/v1/auth/me", { token: tokens.access_token })).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 4100));
+      short.clock.advance(4100);
       const res = await short.api("GET", "/v1/auth/me", { token: tokens.access_token });
       expect([res.status, res.body.error.code]).toEqual([401, "token_expired"]);
       // The refresh token still gets a fresh access token.
@@ -121,7 +121,7 @@ describe.each(backends())("tokens and sessions on $name", (backend) => {
     for (const token of [tokens.access_token, next.body.tokens.access_token]) {
       expect((await t.api("GET", "/v1/auth/me", { token })).status).toBe(401);
     }
-    const audit = await t.server.services.repos.audit.list({ action: "session.refresh_reused" });
+    const audit = await t.server.repositories.audit.list({ action: "session.refresh_reused" });
     expect(audit.some((e) => e.target === tokens.session_id)).toBe(true);
   });
 

@@ -27,7 +27,7 @@ describe.each(backends())("data rights on $name", (backend) => {
   afterEach(async () => pool.closeAll());
   afterAll(async () => t?.close());
 
-  const db = () => t.server.services.database.db;
+  const db = () => t.server.database.db;
   const deleteMe = (user: HubUser, body: unknown) => t.api("DELETE", "/v1/me", { token: user.token, body });
 
   it("exports everything held about me, and no secret", async () => {
@@ -273,7 +273,7 @@ describe.each(backends())("data rights on $name", (backend) => {
     expect((await register(t.api, { username: me.username })).user.id).not.toBe(me.id);
 
     // The audit trail keeps what happened, about an account that no longer exists.
-    const trail = await t.server.services.repos.audit.list({ actorId: me.id, limit: 100 });
+    const trail = await t.server.repositories.audit.list({ actorId: me.id, limit: 100 });
     expect(trail.map((r) => r.action)).toEqual(
       expect.arrayContaining(["account.register", "account.delete"]),
     );

@@ -178,7 +178,7 @@ describe.each(backends())("devices: create, read, rename, delete, validation ($n
       body: { public_key: wgKey() },
     });
     await t.api("DELETE", `/v1/devices/${d.id}`, { token: alice.token });
-    const rows = await t.server.services.database.db
+    const rows = await t.server.database.db
       .selectFrom("audit_events")
       .select(["action", "actor_id", "tenant_id"])
       .where("target", "=", d.id)

@@ -95,7 +95,7 @@ describe.each(backends())("devices: what members of its networks hear ($name)", 
     expect(peers.find((p: any) => p.id === s.p1.id).public_key).toBe(key);
     // Each community's audit log shows the rotation.
     for (const tenant of [s.t1, s.t2]) {
-      const rows = await t.server.services.database.db
+      const rows = await t.server.database.db
         .selectFrom("audit_events")
         .select(["action", "actor_id"])
         .where("tenant_id", "=", tenant)

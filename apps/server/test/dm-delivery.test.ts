@@ -22,7 +22,7 @@ describe.each(backends())("direct messages: delivery on $name", (backend) => {
   afterAll(async () => t?.close());
 
   const copyRow = (messageId: string, keyId: string) =>
-    t.server.services.database.db
+    t.server.database.db
       .selectFrom("direct_message_copies")
       .selectAll()
       .where("message_id", "=", messageId)
@@ -226,7 +226,7 @@ describe.each(backends())("direct messages: expiry on $name", (backend) => {
     });
     await sleep(500);
     expect(a1.all.filter((f) => f.type === "dm.status" && f.status === "expired")).toHaveLength(1);
-    const rows = await t.server.services.database.db
+    const rows = await t.server.database.db
       .selectFrom("direct_message_copies")
       .select(["device_key_id", "status", "ciphertext"])
       .where("message_id", "=", id)

@@ -142,7 +142,7 @@ describe.each(backends())("direct messages: history and your data on $name", (ba
     expect((await t.api("DELETE", "/v1/me", { token: b.token, body: { password: PASSWORD } })).status).toBe(
       204,
     );
-    const db = t.server.services.database.db;
+    const db = t.server.database.db;
     const left = (table: "direct_message_copies" | "user_blocks", column: "user_id" | "blocked_id") =>
       db.selectFrom(table).select(column).where(column, "=", b.id).execute();
     expect(await left("direct_message_copies", "user_id")).toEqual([]);

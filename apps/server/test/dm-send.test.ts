@@ -19,7 +19,7 @@ describe.each(backends())("direct messages: sending on $name", (backend) => {
   afterEach(async () => pool.closeAll());
   afterAll(async () => t?.close());
 
-  const db = () => t.server.services.database.db;
+  const db = () => t.server.database.db;
   const storedBy = (sender: string) =>
     db().selectFrom("direct_messages").selectAll().where("sender_id", "=", sender).execute();
   const copiesOf = (messageId: string) =>
@@ -237,7 +237,7 @@ describe.each(backends())("direct messages: sending on $name", (backend) => {
     expect((await t.api("DELETE", `/v1/users/${b.id}/block`, { token: a.token })).status).toBe(204);
     expect((await k.post(a, k.envelope(a, dev(a), b))).status).toBe(201);
     expect((await k.post(b, k.envelope(b, dev(b), a))).status).toBe(201);
-    const trail = await t.server.services.repos.audit.list({ actorId: a.id, limit: 50 });
+    const trail = await t.server.repositories.audit.list({ actorId: a.id, limit: 50 });
     expect(trail.filter((e) => e.action.startsWith("user.")).map((e) => [e.action, e.target])).toEqual([
       ["user.unblock", b.id],
       ["user.block", b.id],
@@ -316,7 +316,7 @@ describe.each(backends())("direct messages: sending on $name", (backend) => {
       body: { kind: "x25519", public_key: opaqueCopy("k").enc, device: "no spaces" },
     });
     expect([bad.status, bad.body.error.code]).toEqual([400, "invalid_request"]);
-    const trail = await t.server.services.repos.audit.list({ actorId: a.id, limit: 50 });
+    const trail = await t.server.repositories.audit.list({ actorId: a.id, limit: 50 });
     expect(
       trail.filter((e) => e.action.startsWith("key.")).map((e) => [e.action, JSON.parse(e.details ?? "{}")]),
     ).toEqual([
@@ -356,7 +356,7 @@ describe.each(backends())("direct messages with ALLOW_UNVERIFIED and ALLOW_UNSIG
     expect(got1.verification).toBe("unverified");
     const got2 = await bc.next((f) => f.type === "dm" && f.id === unsigned.body.id, WAIT);
     expect([got2.verification, got2.signature, got2.signing_key_id]).toEqual(["unsigned", null, null]);
-    const rows = await t.server.services.database.db
+    const rows = await t.server.database.db
       .selectFrom("direct_messages")
       .select(["id", "verification"])
       .where("sender_id", "=", a.id)

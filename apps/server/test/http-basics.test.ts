@@ -112,7 +112,7 @@ describe.each(backends())("HTTP basics on $name", (backend) => {
   it("answers /ready with 503 once the database is gone", async () => {
     const other = await startTestServer(backend);
     try {
-      await other.server.services.database.close();
+      await other.server.database.close();
       const res = await other.api("GET", "/ready");
       expect(res.status).toBe(503);
       expect(res.body.error.code).toBe("service_unavailable");

@@ -47,7 +47,7 @@ describe.each(backends())("peers: endpoint, online status, removal ($name)", (ba
     const frame = await watcher.next("peer_updated", 5000);
     expect(frame).toEqual({ type: "peer_updated", network_id: n.id, peer: res.body });
     expect((await peersOf(n.id)).find((p) => p.id === n.pMember.id).endpoint).toBe("[2001:db8::5]:51820");
-    const audit = await t.server.services.database.db
+    const audit = await t.server.database.db
       .selectFrom("audit_events")
       .select(["actor_id", "tenant_id"])
       .where("action", "=", "peer.endpoint")
@@ -187,7 +187,7 @@ describe.each(backends())("peers: endpoint, online status, removal ($name)", (ba
       peer_id: n.pMember.id,
       user_id: cast.member.id,
     });
-    const rows = await t.server.services.database.db
+    const rows = await t.server.database.db
       .selectFrom("audit_events")
       .select(["actor_id", "tenant_id"])
       .where("action", "=", "peer.remove")

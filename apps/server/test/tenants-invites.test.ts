@@ -107,7 +107,7 @@ describe.each(backends())("community invites on $name", (backend) => {
     expect(usedUp.body.error.code).toBe("invalid_invite");
 
     const expiring = k.ok(await k.invite(c.id, owner, { expires_in_seconds: 1 }), 201);
-    await new Promise((r) => setTimeout(r, 1200));
+    t.clock.advance(1200);
     expect((await k.accept(expiring.code, carol)).body).toEqual(unknown.body);
 
     // Already a member: 409, and the use is not spent.
@@ -126,7 +126,7 @@ describe.each(backends())("community invites on $name", (backend) => {
     const c = await k.community(owner, { access: "invite_only" });
     const networkId = await k.network(c.id);
     const adminsOnly = await k.network(c.id, { required_role: "admin" });
-    await t.server.services.database.db
+    await t.server.database.db
       .insertInto("network_members")
       .values({
         network_id: networkId,
@@ -144,7 +144,7 @@ describe.each(backends())("community invites on $name", (backend) => {
     const res = await k.accept(invite.code, bob);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ network_id: networkId, role: "member" });
-    expect(await t.server.services.repos.memberships.networkStatus(networkId, bob.id)).toBe("active");
+    expect(await t.server.repositories.memberships.networkStatus(networkId, bob.id)).toBe("active");
     // Both topic changes reached bob's open socket: he hears his own arrival on each.
     const seen = await socket.next((f) => f.type === "member_joined" && f.network_id === networkId, 5000);
     expect(seen).toEqual({
@@ -169,7 +169,7 @@ describe.each(backends())("community invites on $name", (backend) => {
     const join2 = k.ok(await k.invite(c.id, owner, { network_id: second }), 201);
     const res2 = await k.accept(join2.code, bob);
     expect(res2.status).toBe(200);
-    expect(await t.server.services.repos.memberships.networkStatus(second, bob.id)).toBe("active");
+    expect(await t.server.repositories.memberships.networkStatus(second, bob.id)).toBe("active");
     expect((await k.accept(join2.code, bob)).body.error.code).toBe("already_member");
 
     // The role the invite gives must meet the network's required role.
@@ -192,7 +192,7 @@ describe.each(backends())("community invites on $name", (backend) => {
       const lost = results.filter((r) => r.status !== 200);
       expect(won).toHaveLength(maxUses);
       expect(lost.every((r) => r.status === 404 && r.body.error.code === "invalid_invite")).toBe(true);
-      const row = await t.server.services.database.db
+      const row = await t.server.database.db
         .selectFrom("invites")
         .select("uses")
         .where("id", "=", invite.id)

@@ -1,16 +1,16 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
 import { CLOSE, uuidv7 } from "@warren/protocol";
+import type { Redis } from "ioredis";
 import { type RawData, WebSocketServer } from "ws";
 import type { Bus, BusEvent } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
-import { createRelayAccess } from "../services/relay-access.js";
+import type { SharedState } from "../state/index.js";
 import { catchUp } from "./catch-up.js";
 import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeOf } from "./connection.js";
-import { createContactCache } from "./contact-cache.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
 import { createFrameQueue } from "./frame-queue.js";
@@ -33,6 +33,9 @@ export interface HubDeps {
   config: Readonly<Config>;
   services: Services;
   bus: Bus;
+  state: SharedState;
+  /** the Redis client when REDIS_URL is set: the upgrade limiter is shared by every instance */
+  redis?: Redis;
   metrics: Metrics;
   log: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
@@ -47,7 +50,7 @@ export interface HubStats {
  * The WebSocket hub of this instance: upgrades, the sockets, heartbeats, and delivery of
  * bus events to local sockets. Decisions stay in the services (DESIGN.md principle 5).
  */
-export function createHub({ config, services, bus, metrics, log }: HubDeps) {
+export function createHub({ config, services, bus, state, redis, metrics, log }: HubDeps) {
   const hub = config.hub;
   const wss = new WebSocketServer({
     noServer: true,
@@ -76,9 +79,8 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
   const outbox = createOutbox(metrics, hub.slowClientBytes);
   let closing = false;
 
-  const contacts = createContactCache();
   const packets = createPacketRelay({
-    access: createRelayAccess(services.repos),
+    access: services.relayAccess,
     bytesPerSecond: config.nat.relayBytesPerSecond,
     maxQueuedBytes: hub.slowClientBytes / 2,
     instanceId: config.redis.instanceId,
@@ -89,7 +91,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
   const deliver = (topic: string, event: BusEvent): void => {
     const sockets = local.socketsOf(topic);
     if (!sockets) return;
-    contacts.observe(event);
+    services.signaling.observe(event);
     packets.observe(event);
     switch (event.kind) {
       case "frame":
@@ -123,7 +125,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
   const dispatch = createDispatch({
     handlers: createHandlers({
       bus,
-      state: services.state,
+      state,
       rooms: services.rooms,
       presence: services.presence,
       commands: services.commands,
@@ -131,9 +133,9 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       directMessages: services.directMessages,
       dmDelivery,
       localRooms: local,
-      contacts,
+      signaling: services.signaling,
     }),
-    buckets: services.state.messageBuckets,
+    buckets: state.messageBuckets,
     outbox,
     metrics,
     messageRate: hub.messageRate,
@@ -240,6 +242,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
 
   const check = createUpgradeCheck({
     services,
+    redis,
     keyPrefix: config.redis.keyPrefix,
     allowedOrigins: config.allowedOrigins,
     trustProxy: config.trustProxy,
@@ -289,7 +292,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     );
   };
 
-  // Timers shared by every socket (heartbeat, handshake deadline, room expiry):
+  // Timers shared by every socket (heartbeat, handshake deadline):
   // per-socket timers would cost memory at scale.
   const stopHeartbeat = startHeartbeat({
     intervalMs: hub.heartbeatIntervalMs,
@@ -314,15 +317,10 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
     Math.min(1000, hub.handshakeTimeoutMs),
   );
   deadline.unref();
-  const cleanup = setInterval(() => {
-    void services.rooms.cleanup().catch((err) => log.warn({ err }, "room cleanup failed"));
-    void services.analytics.prune().catch((err) => log.warn({ err }, "analytics pruning failed"));
-    void services.directMessages.expire().catch((err) => log.warn({ err }, "direct message expiry failed"));
-  }, hub.cleanupIntervalMs);
-  cleanup.unref();
   const stopLiveness = startLiveness({
     services,
     bus,
+    instances: state.instances,
     instanceTtlMs: config.redis.instanceTtlMs,
     offline: startGrace,
     snapshot: () => ({
@@ -357,7 +355,6 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       closing = true;
       stopHeartbeat();
       clearInterval(deadline);
-      clearInterval(cleanup);
       stopLiveness();
       for (const t of graceTimers.values()) clearTimeout(t);
       graceTimers.clear();
@@ -369,7 +366,7 @@ export function createHub({ config, services, bus, metrics, log }: HubDeps) {
       }
       // Membership held only in this process dies with it, so rooms that live only
       // while their owner is present go too; persistent rooms stay (they live in the database).
-      if (!services.state.shared) {
+      if (!state.shared) {
         await services.rooms.dropNonPersistent().catch((err) => log.warn({ err }, "dropping rooms failed"));
       }
       const until = Date.now() + timeoutMs;

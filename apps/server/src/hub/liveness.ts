@@ -1,10 +1,12 @@
 import type { Bus } from "../bus/bus.js";
 import type { Services } from "../services/index.js";
-import type { Snapshot } from "../state/instances.js";
+import type { Instances, Snapshot } from "../state/instances.js";
 
 export interface LivenessOptions {
-  services: Services;
+  services: Pick<Services, "presence" | "peers">;
   bus: Bus;
+  /** this cluster's instance registry (shared state) */
+  instances: Instances;
   /** INSTANCE_TTL: beats go every third of it */
   instanceTtlMs: number;
   /** users a dead instance left offline start their room grace period here */
@@ -25,7 +27,7 @@ export interface LivenessOptions {
  */
 export function startLiveness(o: LivenessOptions): () => void {
   const { services } = o;
-  const instances = services.state.instances;
+  const instances = o.instances;
   let running = false;
   const tick = async () => {
     if (running) return;

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { ERRORS, type ErrorCode, uuidv7 } from "@warren/protocol";
+import type { Redis } from "ioredis";
 import proxyAddr from "proxy-addr";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
 import { AppError } from "../errors.js";
@@ -14,7 +15,9 @@ export const SUBPROTOCOL = "warren.v1";
 const DEVICE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface UpgradeOptions {
-  services: Pick<Services, "sessions" | "redis">;
+  services: Pick<Services, "sessions">;
+  /** the Redis client when REDIS_URL is set: the upgrade limit holds across instances */
+  redis?: Redis;
   /** REDIS_KEY_PREFIX, for the shared upgrade limiter */
   keyPrefix: string;
   allowedOrigins: string[];
@@ -73,10 +76,10 @@ export function createUpgradeCheck(o: UpgradeOptions) {
   };
   // With Redis the limit holds across instances (there are no sticky sessions, so one
   // address's upgrades land anywhere); if Redis is away, each process counts alone.
-  const limiter = o.services.redis
+  const limiter = o.redis
     ? new RateLimiterRedis({
         ...base,
-        storeClient: o.services.redis,
+        storeClient: o.redis,
         insuranceLimiter: new RateLimiterMemory(base),
       })
     : new RateLimiterMemory(base);

@@ -59,7 +59,7 @@ function firstAdminTaken(err: unknown): boolean {
 /** Accounts, their profiles and their public keys. */
 export function createAccounts(
   db: Kysely<Schema>,
-  repos: Repositories,
+  repos: Pick<Repositories, "users" | "keys">,
   audit: Audit,
   keysChanged: KeyChangeNotifier,
 ) {

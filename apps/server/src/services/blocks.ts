@@ -8,7 +8,7 @@ import { nowIso, type RequestContext } from "./context.js";
  * Blocking: a blocked user, and the blocker too, get peer_unavailable when
  * they try to write to the other, exactly like a stranger. Nobody is told of a block.
  */
-export function createBlocks(repos: Repositories, audit: Audit) {
+export function createBlocks(repos: Pick<Repositories, "blocks" | "users">, audit: Audit) {
   return {
     async block(
       userId: string,

@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import {
   type IRateLimiterOptions,
   RateLimiterMemory,
@@ -10,8 +11,8 @@ export interface BruteForceOptions {
   perAccount: number;
   perIp: number;
   windowMs: number;
-  /** an ioredis client: counters shared by every instance */
-  redis?: unknown;
+  /** the Redis client: counters shared by every instance */
+  redis?: Redis;
   /** key namespace, so several guards can share one store */
   prefix?: string;
   /** REDIS_KEY_PREFIX: every key starts with it (default "warren:") */

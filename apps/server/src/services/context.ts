@@ -7,8 +7,8 @@ export interface RequestContext {
 }
 
 /** The moment "now", as stored: UTC ISO 8601 with milliseconds. */
-export function nowIso(): string {
-  return new Date().toISOString();
+export function nowIso(at: number = Date.now()): string {
+  return new Date(at).toISOString();
 }
 
 export function isoAfter(ms: number, from: number = Date.now()): string {

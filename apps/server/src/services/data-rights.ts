@@ -30,7 +30,7 @@ function parseDetails(text: string | null): unknown {
  */
 export function createDataRights(deps: {
   db: Kysely<Schema>;
-  repos: Repositories;
+  repos: Pick<Repositories, "users" | "analytics" | "blocks" | "directMessages" | "personalData">;
   bus: Bus;
   audit: Audit;
   rooms: Rooms;
@@ -68,7 +68,7 @@ export function createDataRights(deps: {
   };
 
   /** Communities the user owns: those with other members block deletion; the rest go with the account. */
-  const ownedOrRefuse = async (r: Repositories, userId: string): Promise<string[]> => {
+  const ownedOrRefuse = async (r: Pick<Repositories, "personalData">, userId: string): Promise<string[]> => {
     const owned = await r.personalData.ownedCommunities(userId);
     const blocking = owned.filter((t) => t.others > 0);
     if (blocking.length > 0) {

@@ -23,7 +23,7 @@ import { validateWireGuardKey } from "./wg-config.js";
 
 export interface DeviceDeps {
   db: Kysely<Schema>;
-  repos: Repositories;
+  repos: Pick<Repositories, "devices" | "peers">;
   bus: Bus;
   audit: Audit;
   state: SharedState;

@@ -29,7 +29,7 @@ import type { Scopes } from "./scopes.js";
 
 export interface DirectMessagesDeps {
   db: Kysely<Schema>;
-  repos: Repositories;
+  repos: Pick<Repositories, "directMessages" | "keys" | "blocks">;
   bus: Bus;
   state: SharedState;
   scopes: Scopes;
@@ -296,9 +296,9 @@ export function createDirectMessages({ db, repos, bus, state, scopes, config }: 
      * The cleanup loop's part: pending copies older than MESSAGE_TTL_DAYS (or whose key
      * is gone) expire, and their senders hear dm.status expired. Returns how many.
      */
-    async expire(): Promise<number> {
-      const at = nowIso();
-      const cutoff = new Date(Date.now() - config.ttlMs).toISOString();
+    async expire(now: number = Date.now()): Promise<number> {
+      const at = nowIso(now);
+      const cutoff = new Date(now - config.ttlMs).toISOString();
       const moved = await repos.directMessages.expire(cutoff, at);
       await tell(moved, "expired", at);
       return moved.length;

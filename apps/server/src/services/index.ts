@@ -1,10 +1,12 @@
+import type { Redis } from "ioredis";
 import type { Bus } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
+import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Sealer } from "../sealer.js";
 import type { SharedState } from "../state/index.js";
 import type { Database } from "../storage/create-database.js";
-import { createRepositories } from "../storage/repositories/index.js";
+import type { Repositories } from "../storage/repositories/index.js";
 import { createAccounts } from "./accounts.js";
 import { createAddresses } from "./addresses.js";
 import { createAnalytics } from "./analytics.js";
@@ -26,10 +28,13 @@ import { createNetworks } from "./networks.js";
 import { createPeerPaths } from "./peer-paths.js";
 import { createPeers } from "./peers.js";
 import { createPresence } from "./presence.js";
+import { createReadiness } from "./readiness.js";
+import { createRelayAccess } from "./relay-access.js";
 import { createRooms } from "./rooms.js";
 import { createScopes } from "./scopes.js";
 import { createSessions } from "./sessions.js";
 import { createSignIn } from "./sign-in.js";
+import { createSignaling } from "./signaling.js";
 import { createTenantMembers } from "./tenant-members.js";
 import { createTenants } from "./tenants.js";
 import { createTokenSigner } from "./tokens.js";
@@ -37,24 +42,41 @@ import { createTotp } from "./totp.js";
 
 export interface ServiceDeps {
   database: Database;
+  repos: Repositories;
   config: Readonly<Config>;
   signingSecret: Uint8Array;
   /** seals secrets stored in the database (DATA_ENCRYPTION_KEY) */
   sealer: Sealer;
   bus: Bus;
   state: SharedState;
-  /** an ioredis client when REDIS_URL is set */
-  redis?: unknown;
+  /** the Redis client when REDIS_URL is set: limiters shared by every instance */
+  redis?: Redis;
+  /** the time expiry, grace, bans and cleanup go by */
+  clock: Clock;
 }
 
-/** Wires every domain service once; routes and (later) hub handlers share these. */
-export function createServices({ database, config, signingSecret, sealer, bus, state, redis }: ServiceDeps) {
-  const repos = createRepositories(database.db);
+/**
+ * Wires every domain service once; routes, the hub and maintenance share these.
+ * Returns services only: the infrastructure (database, bus, state, Redis) stays with
+ * start.ts, which hands each piece to whoever needs exactly it.
+ */
+export function createServices({
+  database,
+  repos,
+  config,
+  signingSecret,
+  sealer,
+  bus,
+  state,
+  redis,
+  clock,
+}: ServiceDeps) {
   const audit = createAudit(repos.audit, { recordIp: config.auditClientIp });
-  const signer = createTokenSigner(signingSecret, config.accessTokenTtlMs);
+  const signer = createTokenSigner(signingSecret, config.accessTokenTtlMs, clock);
   const sessions = createSessions(repos.sessions, signer, audit, {
     refreshTtlMs: config.refreshTokenTtlMs,
     freshAuthMs: config.freshAuthMs,
+    clock,
     // A revoked session's sockets close on every instance.
     onRevoked: (userId, sessionId) =>
       bus.publish(topics.user(userId), { kind: "session.ended", session: sessionId }),
@@ -72,7 +94,10 @@ export function createServices({ database, config, signingSecret, sealer, bus, s
   });
   const scopes = createScopes(repos.memberships, state);
   const accounts = createAccounts(database.db, repos, audit, createKeyChangeNotifier(scopes, bus));
-  const signIn = createSignIn(repos, sessions, totp, guard, audit, { challengeTtlMs: config.challengeTtlMs });
+  const signIn = createSignIn(repos, sessions, totp, guard, audit, {
+    challengeTtlMs: config.challengeTtlMs,
+    clock,
+  });
   const roomPasswordGuard = createBruteForceGuard({
     perAccount: config.hub.roomPasswordMaxFailures,
     perIp: Number.MAX_SAFE_INTEGER,
@@ -81,7 +106,7 @@ export function createServices({ database, config, signingSecret, sealer, bus, s
     keyPrefix: config.redis.keyPrefix,
     prefix: "room-password",
   });
-  const rooms = createRooms(repos, state, bus, roomPasswordGuard, config.hub);
+  const rooms = createRooms(repos, state, bus, roomPasswordGuard, config.hub, clock);
   const presence = createPresence(state, bus);
   const commands = createCommands();
   registerBuiltinCommands(commands, { presence, startedAt: Date.now() });
@@ -94,7 +119,7 @@ export function createServices({ database, config, signingSecret, sealer, bus, s
     keyPrefix: config.redis.keyPrefix,
     prefix: "tenant-password",
   });
-  const tenantDeps = { db: database.db, repos, bus, audit, passwordGuard: tenantPasswordGuard };
+  const tenantDeps = { db: database.db, repos, bus, audit, passwordGuard: tenantPasswordGuard, clock };
   const tenants = createTenants(tenantDeps);
   const invites = createInvites(tenantDeps);
   const tenantMembers = createTenantMembers({ ...tenantDeps, invites });
@@ -142,18 +167,18 @@ export function createServices({ database, config, signingSecret, sealer, bus, s
     rooms,
     guard: deletePasswordGuard,
   });
+  const readiness = createReadiness(database, bus);
+  const relayAccess = createRelayAccess({ devices: repos.devices, peers: repos.peers });
+  const signaling = createSignaling({ rooms: state.rooms, scopes });
   return {
-    database,
-    bus,
-    /** the ioredis client when REDIS_URL is set (limiters shared by every instance) */
-    redis,
-    repos,
+    readiness,
+    relayAccess,
+    signaling,
     audit,
     sessions,
     totp,
     accounts,
     signIn,
-    state,
     rooms,
     presence,
     commands,

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { Tenant } from "@warren/protocol";
 import { uuidv7 } from "@warren/protocol";
 import { topics } from "../bus/topics.js";
+import { systemClock } from "../clock.js";
 import { AppError } from "../errors.js";
 import { type CommunityRole, meetsRole, rank } from "../policy/policy.js";
 import { createRepositories } from "../storage/repositories/index.js";
@@ -42,7 +43,7 @@ export const newCode = (): string => {
 const invalidInvite = () => new AppError("invalid_invite");
 
 /** Invites of a community: create, list, revoke, and redeem (which joins). */
-export function createInvites({ db, repos, bus, audit }: TenantDeps) {
+export function createInvites({ db, repos, bus, audit, clock = systemClock }: TenantDeps) {
   const load = createTenantAccess(repos);
   const events = createCommunityEvents(bus);
 
@@ -100,10 +101,10 @@ export function createInvites({ db, repos, bus, audit }: TenantDeps) {
       }
       let expiresAt: string | null = null;
       if (body.expires_in_seconds !== undefined) {
-        expiresAt = new Date(Date.now() + body.expires_in_seconds * 1000).toISOString();
+        expiresAt = new Date(clock.now() + body.expires_in_seconds * 1000).toISOString();
       } else if (body.expires_at !== undefined) {
         const at = Date.parse(body.expires_at);
-        if (!(at > Date.now())) {
+        if (!(at > clock.now())) {
           throw new AppError("invalid_request", "expires_at must be in the future", {
             details: { field: "expires_at" },
           });
@@ -121,7 +122,7 @@ export function createInvites({ db, repos, bus, audit }: TenantDeps) {
         expires_at: expiresAt,
         revoked_at: null,
         created_by: actorId,
-        created_at: nowIso(),
+        created_at: nowIso(clock.now()),
       };
       await repos.invites.insert(row);
       await audit.record(
@@ -144,7 +145,7 @@ export function createInvites({ db, repos, bus, audit }: TenantDeps) {
 
     async revoke(actorId: string, tenantId: string, inviteId: string, ctx?: RequestContext): Promise<void> {
       await load(tenantId, actorId, "revoke_invite");
-      if (!(await repos.invites.revoke(tenantId, inviteId, nowIso()))) {
+      if (!(await repos.invites.revoke(tenantId, inviteId, nowIso(clock.now())))) {
         throw new AppError("not_found", "No such invite in this community");
       }
       await audit.record("invite.revoke", { actorId, target: inviteId, tenantId }, ctx);
@@ -163,7 +164,7 @@ export function createInvites({ db, repos, bus, audit }: TenantDeps) {
       ctx?: RequestContext,
       onlyTenant?: string,
     ): Promise<{ tenant: Tenant; network_id: string | null; role: CommunityRole }> {
-      const now = nowIso();
+      const now = nowIso(clock.now());
       const invite = await repos.invites.usable(code, now);
       if (!invite || (onlyTenant !== undefined && invite.tenant_id !== onlyTenant)) {
         // Joining a community the caller may not see: the same 404 as a missing one.

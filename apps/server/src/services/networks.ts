@@ -27,7 +27,11 @@ import { createTenantAccess } from "./tenants.js";
 export interface NetworkDeps {
   db: Kysely<Schema>;
   dialect: Dialect;
-  repos: Repositories;
+  /** the network services' repositories */
+  repos: Pick<
+    Repositories,
+    "networks" | "tenants" | "memberships" | "users" | "addresses" | "peers" | "devices"
+  >;
   bus: Bus;
   audit: Audit;
   /** which devices have a hub socket open: a peer's `online` */
@@ -78,7 +82,7 @@ export function createNetworkEvents(bus: Bus) {
  * not see answers the same 404 as a random id. With an action, a visible network whose
  * action needs a role the caller lacks answers 403.
  */
-export function createNetworkAccess(repos: Repositories) {
+export function createNetworkAccess(repos: Pick<Repositories, "networks">) {
   return async function load(
     networkId: string,
     userId: string,

@@ -2,6 +2,7 @@ import type { RoomEventFrame, RoomInfo, RoomMember } from "@warren/protocol";
 import { uuidv7 } from "@warren/protocol";
 import type { Bus } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
+import { type Clock, systemClock } from "../clock.js";
 import type { HubConfig } from "../config.js";
 import { AppError } from "../errors.js";
 import { mayInRoom, type RoomAction, type RoomRole } from "../policy/policy.js";
@@ -39,11 +40,12 @@ export function toRoomInfo(row: RoomRow): RoomInfo {
  * moves its sockets in and out of room topics when it hears room.subscribe/unsubscribe.
  */
 export function createRooms(
-  repos: Repositories,
+  repos: Pick<Repositories, "rooms" | "users">,
   state: SharedState,
   bus: Bus,
   passwordGuard: BruteForceGuard,
   config: HubConfig,
+  clock: Clock = systemClock,
 ) {
   const emit = (topic: string, frame: RoomEventFrame, except?: string) => {
     const event = { kind: "frame" as const, frame: JSON.stringify(frame), type: frame.type };
@@ -57,7 +59,7 @@ export function createRooms(
   /** Last-activity writes are throttled: at most one per room per minute. */
   const touched = new Map<string, number>();
   const touch = async (room: string) => {
-    const now = Date.now();
+    const now = clock.now();
     if (now - (touched.get(room) ?? 0) < 60_000) return;
     touched.set(room, now);
     await repos.rooms.update(room, { last_activity_at: new Date(now).toISOString() });
@@ -128,7 +130,7 @@ export function createRooms(
           details: { field: "max_members" },
         });
       }
-      const now = nowIso();
+      const now = nowIso(clock.now());
       const row: RoomRow = {
         id: uuidv7(),
         name: body.name,
@@ -155,7 +157,7 @@ export function createRooms(
       if (!room) throw new AppError("not_found", "No such room");
       const isOwner = room.owner_id === actor.userId;
       if (!isOwner && !(await state.rooms.isMember(roomId, actor.userId))) {
-        const until = await repos.rooms.bannedUntil(roomId, actor.userId, nowIso());
+        const until = await repos.rooms.bannedUntil(roomId, actor.userId, nowIso(clock.now()));
         if (until)
           throw new AppError("banned", `You were removed from this room until ${until}`, {
             details: { until },
@@ -198,7 +200,7 @@ export function createRooms(
 
     async rename(actor: Actor, roomId: string, name: string): Promise<RoomInfo> {
       const { room } = await load(roomId, actor.userId, "rename");
-      await repos.rooms.update(roomId, { name, last_activity_at: nowIso() });
+      await repos.rooms.update(roomId, { name, last_activity_at: nowIso(clock.now()) });
       await emit(topics.room(roomId), { type: "room.renamed", room: roomId, name });
       return toRoomInfo({ ...room, name });
     },
@@ -213,7 +215,7 @@ export function createRooms(
         throw new AppError("invalid_request", "The owner cannot kick themselves; leave or delete the room");
       if (!(await state.rooms.isMember(roomId, userId)))
         throw new AppError("not_found", "That user is not in this room");
-      const until = isoAfter(config.roomKickBanMs);
+      const until = isoAfter(config.roomKickBanMs, clock.now());
       await repos.rooms.ban(roomId, userId, until, actor.userId);
       // The kicked user hears it before their sockets leave the room topic.
       await emit(topics.user(userId), { type: "kicked", room: roomId, by: actor.userId, until });
@@ -265,10 +267,13 @@ export function createRooms(
     dropNonPersistent: () => repos.rooms.deleteNonPersistent(),
     membersOf,
 
+    /** Rooms stored, live or not (the /stats figure). */
+    storedCount: () => repos.rooms.count(),
+
     /** Removes rooms idle for ROOM_EXPIRY_DAYS; returns how many. */
     async cleanup(): Promise<number> {
       stats.cleanupRuns += 1;
-      const idle = await repos.rooms.idleSince(new Date(Date.now() - config.roomExpiryMs).toISOString());
+      const idle = await repos.rooms.idleSince(new Date(clock.now() - config.roomExpiryMs).toISOString());
       for (const room of idle) await remove(room, "expired");
       stats.roomsRemoved += idle.length;
       return idle.length;

@@ -1,4 +1,5 @@
 import { type SessionInfo, type Tokens, uuidv7 } from "@warren/protocol";
+import { type Clock, systemClock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { SessionsRepository } from "../storage/repositories/sessions.js";
 import type { Audit } from "./audit.js";
@@ -11,6 +12,8 @@ export interface SessionsOptions {
   freshAuthMs: number;
   /** told after a session is revoked, e.g. to close its sockets */
   onRevoked?: (userId: string, sessionId: string) => unknown;
+  /** the time sessions expire and freshness is judged by (the system clock by default) */
+  clock?: Clock;
 }
 
 export interface Principal {
@@ -35,6 +38,7 @@ export function createSessions(
   audit: Audit,
   options: SessionsOptions,
 ) {
+  const clock = options.clock ?? systemClock;
   const newRefresh = (sessionId: string, created: number) => {
     const token = randomToken();
     return {
@@ -65,12 +69,13 @@ export function createSessions(
   };
 
   const revoke = async (userId: string, sessionId: string, reason: string) => {
-    if (await repo.revoke(sessionId, nowIso(), reason)) await options.onRevoked?.(userId, sessionId);
+    if (await repo.revoke(sessionId, nowIso(clock.now()), reason))
+      await options.onRevoked?.(userId, sessionId);
   };
 
   return {
     async start(userId: string, signinKeyId: string | null = null, ctx?: RequestContext): Promise<Tokens> {
-      const created = Date.now();
+      const created = clock.now();
       const sessionId = uuidv7();
       const refresh = newRefresh(sessionId, created);
       await repo.create(
@@ -100,7 +105,7 @@ export function createSessions(
       const row = await repo.tokenByHash(sha256(token));
       if (!row) throw new AppError("invalid_refresh_token");
       const session = await repo.byId(row.session_id);
-      const now = nowIso();
+      const now = nowIso(clock.now());
       if (!session || session.revoked_at) throw new AppError("invalid_refresh_token");
       const reused = async () => {
         await revoke(session.user_id, session.id, "refresh_reused");
@@ -109,7 +114,7 @@ export function createSessions(
       };
       if (row.rotated_at) throw await reused();
       if (row.expires_at <= now || session.expires_at <= now) throw new AppError("invalid_refresh_token");
-      const next = newRefresh(session.id, Date.now());
+      const next = newRefresh(session.id, clock.now());
       if (!(await repo.rotate(row.id, next.row, next.row.expires_at))) throw await reused();
       return tokensFor(session.user_id, session.id, next.token, next.row.expires_at);
     },
@@ -127,7 +132,7 @@ export function createSessions(
         !session ||
         session.user_id !== claims.sub ||
         session.revoked_at ||
-        session.expires_at <= nowIso()
+        session.expires_at <= nowIso(clock.now())
       ) {
         throw new AppError("invalid_token", "The session of this token has ended");
       }
@@ -146,7 +151,7 @@ export function createSessions(
     async identify(accessToken: string) {
       const claims = await signer.verify(accessToken);
       const row = await repo.withAccount(claims.sid);
-      if (!row || row.user_id !== claims.sub || row.revoked_at || row.expires_at <= nowIso()) {
+      if (!row || row.user_id !== claims.sub || row.revoked_at || row.expires_at <= nowIso(clock.now())) {
         throw new AppError("invalid_token", "The session of this token has ended");
       }
       const principal: Principal = {
@@ -174,7 +179,7 @@ export function createSessions(
      * turn TOTP on or set a password that would outlive it.
      */
     requireFresh(principal: Principal): void {
-      const age = Date.now() - Date.parse(principal.provedAt);
+      const age = clock.now() - Date.parse(principal.provedAt);
       if (age <= options.freshAuthMs) return;
       throw new AppError("reauthentication_required", undefined, {
         details: { max_age_seconds: Math.round(options.freshAuthMs / 1000) },
@@ -183,7 +188,7 @@ export function createSessions(
 
     /** The holder just proved who they are again (POST /v1/auth/reauthenticate). */
     async proved(principal: Principal): Promise<{ proved_at: string; fresh_until: string }> {
-      const at = Date.now();
+      const at = clock.now();
       await repo.setProved(principal.sessionId, new Date(at).toISOString());
       return {
         proved_at: new Date(at).toISOString(),
@@ -193,7 +198,7 @@ export function createSessions(
 
     /** The account's sessions that still work, newest first; `current` marks the asker's. */
     async list(principal: Principal): Promise<SessionInfo[]> {
-      const rows = await repo.listLive(principal.userId, nowIso());
+      const rows = await repo.listLive(principal.userId, nowIso(clock.now()));
       return rows.map((row) => ({
         id: row.id,
         created_at: row.created_at,
@@ -218,7 +223,7 @@ export function createSessions(
 
     /** Ends every session of the account but `keep` (the asker's own, usually). */
     async revokeOthers(userId: string, keep: string | null, reason: string, ctx: RequestContext) {
-      const rows = await repo.listLive(userId, nowIso());
+      const rows = await repo.listLive(userId, nowIso(clock.now()));
       let count = 0;
       for (const row of rows) {
         if (row.id === keep) continue;

@@ -8,6 +8,7 @@ import {
   type Tokens,
   uuidv7,
 } from "@warren/protocol";
+import { type Clock, systemClock } from "../clock.js";
 import { AppError } from "../errors.js";
 import type { Repositories } from "../storage/repositories/index.js";
 import type { UserRow } from "../storage/repositories/users.js";
@@ -26,13 +27,14 @@ export interface SignInResult {
 
 /** Password (+ TOTP) sign-in and Ed25519 challenge-response sign-in. */
 export function createSignIn(
-  repos: Repositories,
+  repos: Pick<Repositories, "users" | "keys" | "challenges">,
   sessions: Sessions,
   totp: Totp,
   guard: BruteForceGuard,
   audit: Audit,
-  options: { challengeTtlMs: number },
+  options: { challengeTtlMs: number; clock?: Clock },
 ) {
+  const clock = options.clock ?? systemClock;
   const failed = async (reason: string, user: UserRow | undefined, ctx: RequestContext) => {
     await audit.record("signin.failure", { actorId: user?.id, target: user?.id, details: { reason } }, ctx);
   };
@@ -78,7 +80,7 @@ export function createSignIn(
     ctx: RequestContext,
   ): Promise<{ user: UserRow; keyId: string }> => {
     await guard.check(expectedUser, ctx.ip);
-    const row = await repos.challenges.consume(challengeId, nowIso());
+    const row = await repos.challenges.consume(challengeId, nowIso(clock.now()));
     if (!row || (expectedUser !== undefined && row.user_id !== expectedUser)) {
       await guard.fail(expectedUser, ctx.ip);
       await failed("challenge", undefined, ctx);
@@ -147,7 +149,7 @@ export function createSignIn(
       }
       await repos.users.update(user.id, {
         password_hash: await hashPassword(body.new_password),
-        updated_at: nowIso(),
+        updated_at: nowIso(clock.now()),
       });
       const revoked =
         body.revoke_other_sessions === false
@@ -200,7 +202,7 @@ export function createSignIn(
       const challenge: Challenge = {
         challenge_id: uuidv7(),
         challenge: randomBytes(32).toString("base64"),
-        expires_at: isoAfter(options.challengeTtlMs),
+        expires_at: isoAfter(options.challengeTtlMs, clock.now()),
       };
       if (userId) {
         await repos.challenges.insert({
@@ -211,7 +213,7 @@ export function createSignIn(
           used_at: null,
         });
         // Expired challenges are useless; sweep them now and then.
-        if (randomInt(50) === 0) await repos.challenges.purge(nowIso());
+        if (randomInt(50) === 0) await repos.challenges.purge(nowIso(clock.now()));
       }
       return challenge;
     },

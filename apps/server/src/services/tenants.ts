@@ -3,6 +3,7 @@ import { TENANT_PAGE_DEFAULT, uuidv7 } from "@warren/protocol";
 import type { Kysely } from "kysely";
 import type { Bus } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
+import type { Clock } from "../clock.js";
 import { AppError } from "../errors.js";
 import { type CommunityAction, type CommunityRole, mayInCommunity } from "../policy/policy.js";
 import { createRepositories, type Repositories } from "../storage/repositories/index.js";
@@ -16,11 +17,14 @@ import { hashPassword } from "./passwords.js";
 /** What the community services share. */
 export interface TenantDeps {
   db: Kysely<Schema>;
-  repos: Repositories;
+  /** the community services' repositories */
+  repos: Pick<Repositories, "tenants" | "users" | "invites">;
   bus: Bus;
   audit: Audit;
   /** counts wrong community passwords per user and community */
   passwordGuard: BruteForceGuard;
+  /** the time invites expire by (the system clock by default) */
+  clock?: Clock;
 }
 
 export function toTenant(view: TenantView): Tenant {
@@ -62,12 +66,12 @@ export const cursors = {
  * same path to 404. A visible community whose action needs a role the caller lacks
  * answers 403.
  */
-export function createTenantAccess(repos: Repositories) {
+export function createTenantAccess(repos: Pick<Repositories, "tenants">) {
   return async function load(
     tenantId: string,
     userId: string,
     action: CommunityAction,
-    r: Repositories = repos,
+    r: Pick<Repositories, "tenants"> = repos,
   ): Promise<{ tenant: TenantView; role: CommunityRole | "none" }> {
     const tenant = await r.tenants.visibleTo(tenantId, userId);
     if (!tenant) throw new AppError("not_found", "No such community");

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { uuidv7 } from "@warren/protocol";
 import { SignJWT } from "jose";
+import { type Clock, systemClock } from "../clock.js";
 import { AppError } from "../errors.js";
 import { JwtRefused, verifyHs256 } from "./jwt-hs256.js";
 
@@ -14,14 +15,14 @@ export interface AccessClaims {
 }
 
 /** Short-lived access JWTs, HS256 with the server's secret: signed by jose, verified by jwt-hs256.ts. */
-export function createTokenSigner(secret: Uint8Array, ttlMs: number) {
+export function createTokenSigner(secret: Uint8Array, ttlMs: number, clock: Clock = systemClock) {
   const ttlSeconds = Math.max(1, Math.round(ttlMs / 1000));
   // Imported once: given raw bytes, jose imports the HMAC key again on every call.
   const key = crypto.subtle.importKey("raw", secret, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   return {
     ttlSeconds,
     async sign(userId: string, sessionId: string): Promise<{ token: string; expiresAt: Date }> {
-      const iat = Math.floor(Date.now() / 1000);
+      const iat = Math.floor(clock.now() / 1000);
       const exp = iat + ttlSeconds;
       const token = await new SignJWT({ sid: sessionId, typ: "access" })
         .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -36,7 +37,7 @@ export function createTokenSigner(secret: Uint8Array, ttlMs: number) {
     async verify(token: string): Promise<AccessClaims> {
       let payload: Record<string, unknown>;
       try {
-        payload = verifyHs256(token, secret, Math.floor(Date.now() / 1000));
+        payload = verifyHs256(token, secret, Math.floor(clock.now() / 1000));
       } catch (err) {
         if (err instanceof JwtRefused && err.reason === "expired") {
           throw new AppError("token_expired", undefined, { cause: err });

@@ -1,4 +1,5 @@
 import {
+  type Clock,
   type Config,
   loadConfig,
   type RawSettings,
@@ -13,6 +14,8 @@ export interface TestServer {
   config: Readonly<Config>;
   database: TestDatabase;
   api: Api;
+  /** the server's clock: advance it instead of waiting out expiry */
+  clock: TestClock;
   close(): Promise<void>;
 }
 
@@ -64,11 +67,27 @@ export function configFor(database: TestDatabase, settings: RawSettings = {}) {
   });
 }
 
+/** The system clock plus whatever a test has advanced it by: time still flows. */
+export interface TestClock extends Clock {
+  advance(ms: number): void;
+}
+
+export function testClock(): TestClock {
+  let offset = 0;
+  return {
+    now: () => Date.now() + offset,
+    advance(ms) {
+      offset += ms;
+    },
+  };
+}
+
 /** Starts a real server on a free loopback port over a fresh database of `backend`. */
 export async function startTestServer(backend: Backend, settings: RawSettings = {}): Promise<TestServer> {
   const database = await backend.create();
   const config = configFor(database, settings);
-  const server = await startServer(config);
+  const clock = testClock();
+  const server = await startServer(config, { clock });
   const url = `http://127.0.0.1:${server.port}`;
   return {
     url,
@@ -76,6 +95,7 @@ export async function startTestServer(backend: Backend, settings: RawSettings = 
     config,
     database,
     api: apiFor(url),
+    clock,
     async close() {
       await server.close();
       await database.drop();

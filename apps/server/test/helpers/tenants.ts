@@ -48,14 +48,14 @@ export function tenantKit(t: () => TestServer) {
     accept: (code: string, user: HubUser) =>
       api("POST", "/v1/invites/accept", { token: user.token, body: { code } }),
     async role(tenantId: string, userId: string): Promise<string | undefined> {
-      return t().server.services.repos.memberships.tenantRole(tenantId, userId);
+      return t().server.repositories.memberships.tenantRole(tenantId, userId);
     },
     /** A network of the community, inserted directly. */
     async network(tenantId: string, fields: { required_role?: string } = {}): Promise<string> {
       const id = uuidv7();
       const now = new Date().toISOString();
       await t()
-        .server.services.database.db.insertInto("networks")
+        .server.database.db.insertInto("networks")
         .values({
           id,
           tenant_id: tenantId,
@@ -74,7 +74,7 @@ export function tenantKit(t: () => TestServer) {
     },
     /** The user as an active network member with one device and its peer; returns the peer. */
     async peer(networkId: string, user: HubUser): Promise<{ id: string; device_id: string }> {
-      const db = t().server.services.database.db;
+      const db = t().server.database.db;
       const now = new Date().toISOString();
       await db
         .insertInto("network_members")
@@ -117,7 +117,7 @@ export function tenantKit(t: () => TestServer) {
     },
     async count(table: "network_members" | "peers", userId: string): Promise<number> {
       const rows = await t()
-        .server.services.database.db.selectFrom(table)
+        .server.database.db.selectFrom(table)
         .select("user_id")
         .where("user_id", "=", userId)
         .execute();
@@ -125,7 +125,7 @@ export function tenantKit(t: () => TestServer) {
     },
     async audit(tenantId: string, action: string) {
       const rows = await t()
-        .server.services.database.db.selectFrom("audit_events")
+        .server.database.db.selectFrom("audit_events")
         .selectAll()
         .where("tenant_id", "=", tenantId)
         .where("action", "=", action)

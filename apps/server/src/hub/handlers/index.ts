@@ -5,9 +5,9 @@ import type { DirectMessages } from "../../services/direct-messages.js";
 import type { Presence } from "../../services/presence.js";
 import type { Rooms } from "../../services/rooms.js";
 import type { Scopes } from "../../services/scopes.js";
+import type { Signaling } from "../../services/signaling.js";
 import type { SharedState } from "../../state/index.js";
 import type { Connection } from "../connection.js";
-import type { ContactCache } from "../contact-cache.js";
 import type { DmDelivery } from "../dm-delivery.js";
 import { dmHandlers } from "./direct-messages.js";
 import { relayHandler } from "./relay.js";
@@ -24,8 +24,8 @@ export interface HandlerDeps {
   dmDelivery: DmDelivery;
   /** the rooms this instance's own sockets are in: the relay rule while Redis is away */
   localRooms: { shareRoom(a: string, b: string): boolean };
-  /** the relay rule's recent "yes" answers that cost a round trip */
-  contacts: ContactCache;
+  /** who may signal whom */
+  signaling: Signaling;
 }
 
 /**

@@ -1,6 +1,5 @@
 import { Health, Ready } from "@warren/protocol";
 import type { FastifyInstance } from "fastify";
-import { AppError } from "../../errors.js";
 import { errors, type RouteDeps, typed } from "../shared.js";
 
 export async function healthRoutes(app: FastifyInstance, { services }: Pick<RouteDeps, "services">) {
@@ -23,17 +22,6 @@ export async function healthRoutes(app: FastifyInstance, { services }: Pick<Rout
         response: { 200: Ready, ...errors(503) },
       },
     },
-    async () => {
-      try {
-        await services.database.ping();
-      } catch (err) {
-        throw new AppError("service_unavailable", "The database does not answer", { cause: err });
-      }
-      // With several instances, one that cannot reach Redis cannot reach the others' users.
-      if (!services.bus.healthy()) {
-        throw new AppError("service_unavailable", "Redis does not answer: other instances are out of reach");
-      }
-      return { status: "ready", database: services.database.dialect };
-    },
+    async () => ({ status: "ready" as const, ...(await services.readiness.check()) }),
   );
 }
