@@ -7,6 +7,7 @@ let seq = 0;
 
 /** two hex digits per byte value */
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const hex = (byte: number): string => HEX[byte] as string;
 /** random bytes drawn in bulk: one getRandomValues call per 512 ids instead of per id */
 const pool = new Uint8Array(4096);
 let poolAt = pool.length;
@@ -40,26 +41,26 @@ export function uuidv7(now: number = Date.now()): string {
   const low = lastMs % 2 ** 32;
   const r = random8();
   return (
-    HEX[(high >>> 8) & 0xff] +
-    HEX[high & 0xff] +
-    HEX[(low >>> 24) & 0xff] +
-    HEX[(low >>> 16) & 0xff] +
+    hex((high >>> 8) & 0xff) +
+    hex(high & 0xff) +
+    hex((low >>> 24) & 0xff) +
+    hex((low >>> 16) & 0xff) +
     "-" +
-    HEX[(low >>> 8) & 0xff] +
-    HEX[low & 0xff] +
+    hex((low >>> 8) & 0xff) +
+    hex(low & 0xff) +
     "-" +
-    HEX[0x70 | ((seq >> 8) & 0x0f)] +
-    HEX[seq & 0xff] +
+    hex(0x70 | ((seq >> 8) & 0x0f)) +
+    hex(seq & 0xff) +
     "-" +
-    HEX[0x80 | ((r[0] as number) & 0x3f)] +
-    HEX[r[1] as number] +
+    hex(0x80 | ((r[0] as number) & 0x3f)) +
+    hex(r[1] as number) +
     "-" +
-    HEX[r[2] as number] +
-    HEX[r[3] as number] +
-    HEX[r[4] as number] +
-    HEX[r[5] as number] +
-    HEX[r[6] as number] +
-    HEX[r[7] as number]
+    hex(r[2] as number) +
+    hex(r[3] as number) +
+    hex(r[4] as number) +
+    hex(r[5] as number) +
+    hex(r[6] as number) +
+    hex(r[7] as number)
   );
 }
 

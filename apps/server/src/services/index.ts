@@ -6,7 +6,7 @@ import type { Config } from "../config.js";
 import type { Sealer } from "../sealer.js";
 import type { SharedState } from "../state/index.js";
 import type { Database } from "../storage/create-database.js";
-import type { Repositories } from "../storage/repositories/index.js";
+import { pick, type Repositories } from "../storage/repositories/index.js";
 import { createAccounts } from "./accounts.js";
 import { createAddresses } from "./addresses.js";
 import { createAnalytics } from "./analytics.js";
@@ -93,8 +93,13 @@ export function createServices({
     sealer,
   });
   const scopes = createScopes(repos.memberships, state);
-  const accounts = createAccounts(database.db, repos, audit, createKeyChangeNotifier(scopes, bus));
-  const signIn = createSignIn(repos, sessions, totp, guard, audit, {
+  const accounts = createAccounts(
+    database.db,
+    pick(repos, "users", "keys"),
+    audit,
+    createKeyChangeNotifier(scopes, bus),
+  );
+  const signIn = createSignIn(pick(repos, "users", "keys", "challenges"), sessions, totp, guard, audit, {
     challengeTtlMs: config.challengeTtlMs,
     clock,
   });
@@ -106,7 +111,7 @@ export function createServices({
     keyPrefix: config.redis.keyPrefix,
     prefix: "room-password",
   });
-  const rooms = createRooms(repos, state, bus, roomPasswordGuard, config.hub, clock);
+  const rooms = createRooms(pick(repos, "rooms", "users"), state, bus, roomPasswordGuard, config.hub, clock);
   const presence = createPresence(state, bus);
   const commands = createCommands();
   registerBuiltinCommands(commands, { presence, startedAt: Date.now() });
@@ -119,17 +124,37 @@ export function createServices({
     keyPrefix: config.redis.keyPrefix,
     prefix: "tenant-password",
   });
-  const tenantDeps = { db: database.db, repos, bus, audit, passwordGuard: tenantPasswordGuard, clock };
+  const tenantDeps = {
+    db: database.db,
+    repos: pick(repos, "tenants", "users", "invites"),
+    bus,
+    audit,
+    passwordGuard: tenantPasswordGuard,
+    clock,
+  };
   const tenants = createTenants(tenantDeps);
   const invites = createInvites(tenantDeps);
   const tenantMembers = createTenantMembers({ ...tenantDeps, invites });
-  const networkDeps = { db: database.db, dialect: database.dialect, repos, bus, audit, state };
+  const networkDeps = {
+    db: database.db,
+    dialect: database.dialect,
+    repos: pick(repos, "networks", "tenants", "memberships", "users", "peers", "devices"),
+    bus,
+    audit,
+    state,
+  };
   const networks = createNetworks(networkDeps);
   const networkMembers = createNetworkMembers(networkDeps);
   const addresses = createAddresses(networkDeps);
-  const devices = createDevices({ db: database.db, repos, bus, audit, state });
+  const devices = createDevices({
+    db: database.db,
+    repos: pick(repos, "devices", "peers"),
+    bus,
+    audit,
+    state,
+  });
   const peers = createPeers(networkDeps);
-  const peerPaths = createPeerPaths({ repos, bus });
+  const peerPaths = createPeerPaths({ repos: pick(repos, "peers", "peerPaths"), bus });
   // A hub socket opened with a registered device's id makes that device online in its networks.
   scopes.listen({ connected: peers.connected, disconnected: peers.disconnected });
   const chat = createChat(repos.chat, repos.users, bus, audit);
@@ -140,16 +165,20 @@ export function createServices({
     retentionDays: config.analytics.retentionDays,
     recoverAllAtStart: database.dialect === "sqlite",
   });
-  const analyticsReports = createAnalyticsReports({ repos, analytics, adminUsers: config.adminUsers });
+  const analyticsReports = createAnalyticsReports({
+    repos: pick(repos, "users", "analytics"),
+    analytics,
+    adminUsers: config.adminUsers,
+  });
   const directMessages = createDirectMessages({
     db: database.db,
-    repos,
+    repos: pick(repos, "directMessages", "keys", "blocks"),
     bus,
     state,
     scopes,
     config: config.messages,
   });
-  const blocks = createBlocks(repos, audit);
+  const blocks = createBlocks(pick(repos, "blocks", "users"), audit);
   // DELETE /v1/me checks the password: wrong guesses count like failed sign-ins.
   const deletePasswordGuard = createBruteForceGuard({
     perAccount: config.loginMaxFailures,
@@ -161,7 +190,7 @@ export function createServices({
   });
   const dataRights = createDataRights({
     db: database.db,
-    repos,
+    repos: pick(repos, "users", "analytics", "blocks", "directMessages", "personalData"),
     bus,
     audit,
     rooms,

@@ -28,10 +28,7 @@ export interface NetworkDeps {
   db: Kysely<Schema>;
   dialect: Dialect;
   /** the network services' repositories */
-  repos: Pick<
-    Repositories,
-    "networks" | "tenants" | "memberships" | "users" | "addresses" | "peers" | "devices"
-  >;
+  repos: Pick<Repositories, "networks" | "tenants" | "memberships" | "users" | "peers" | "devices">;
   bus: Bus;
   audit: Audit;
   /** which devices have a hub socket open: a peer's `online` */

@@ -8,7 +8,7 @@ import { nowIso } from "./context.js";
 import type { createNetworkEvents } from "./networks.js";
 
 interface PresenceDeps {
-  repos: Repositories;
+  repos: Pick<Repositories, "devices" | "peers">;
   state: SharedState;
   events: ReturnType<typeof createNetworkEvents>;
 }

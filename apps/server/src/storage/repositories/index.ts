@@ -45,3 +45,16 @@ export function createRepositories(db: Kysely<Schema>) {
 }
 
 export type Repositories = ReturnType<typeof createRepositories>;
+
+/**
+ * The named repositories only, as a new object: what a service is handed is all it can
+ * reach, not merely all its type admits.
+ */
+export function pick<K extends keyof Repositories>(
+  repos: Repositories,
+  ...names: K[]
+): Pick<Repositories, K> {
+  const slice = {} as Pick<Repositories, K>;
+  for (const name of names) slice[name] = repos[name];
+  return slice;
+}
