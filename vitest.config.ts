@@ -24,6 +24,9 @@ export default defineConfig({
     // Generous: a server process starts in ~2 s on an idle machine but 10-20 s on a loaded one.
     testTimeout: 90_000,
     hookTimeout: 60_000,
+    // Builds the client and server bundles the suites' child processes run, once per run
+    // from the current sources (scripts/test-bundles.ts).
+    globalSetup: ["scripts/test-global-setup.ts"],
     pool: "forks",
     // Two cores: argon2 and database servers need their share.
     maxWorkers: 2,

@@ -3,20 +3,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { bundleCommand } from "../../../../scripts/test-bundles.js";
 import { SETTINGS } from "../../src/config.js";
 
 /**
- * Real server processes for process-level tests: `node --import tsx apps/server/src/bin.ts
- * [migrate] ...flags` (the `warren-server` command), in a fresh working directory, with an environment cleared of every
+ * Real server processes for process-level tests: `warren-server [migrate] ...flags` (the
+ * bundle the test run built from apps/server/src/bin.ts, or the source through tsx:
+ * scripts/test-bundles.ts), in a fresh working directory, with an environment cleared of every
  * warren setting so only what a test passes applies. Every wait is bounded; every child
  * is tracked so `stopAll()` (afterEach/afterAll) leaves nothing running.
  */
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const BIN = path.join(REPO, "apps/server/src/bin.ts");
-// `--import tsx` resolves from the child's cwd (a temp dir), so name the loader by path.
-const TSX = pathToFileURL(path.join(REPO, "node_modules/tsx/dist/loader.mjs")).href;
+const SERVER = bundleCommand("server");
 
 export type Env = Record<string, string | undefined>;
 
@@ -106,7 +106,7 @@ export function spawnWarren(
 ): WarrenProcess {
   const cwd = options.cwd ?? tempDir();
   const subcommand = command === "server" ? [] : [command];
-  const child = spawn(process.execPath, ["--import", TSX, BIN, ...subcommand, ...args], {
+  const child = spawn(process.execPath, [...SERVER, ...subcommand, ...args], {
     cwd,
     env: cleanEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
