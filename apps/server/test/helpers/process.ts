@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
@@ -226,4 +227,53 @@ export function logLines(text: string): Record<string, unknown>[] {
     }
   }
   return lines;
+}
+
+// Shared by the process*.test.ts files.
+
+/** How long a signalled server may take to exit. */
+export const EXIT_BOUND_MS = 8_000;
+
+export function username(): string {
+  return `u_${randomBytes(5).toString("hex")}`;
+}
+
+/** The parts of JSON answers these tests read (absent ones are undefined at run time). */
+export interface Answer {
+  tokens: { access_token: string; refresh_token: string };
+  username: string;
+  error: { code: string; message: string };
+}
+
+export async function json(
+  base: string,
+  method: string,
+  route: string,
+  options: { body?: unknown; token?: string } = {},
+): Promise<{ status: number; body: Answer }> {
+  const headers: Record<string, string> = {};
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Answer };
+}
+
+/** The server on loopback by its port (the printed URL may say localhost). */
+export function loopback(server: ServerProcess): string {
+  return `http://127.0.0.1:${server.port}`;
+}
+
+export async function signal(server: ServerProcess, name: NodeJS.Signals) {
+  server.child.kill(name);
+  return server.waitForExit(EXIT_BOUND_MS);
+}
+
+export function stderrLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l.length > 0);
 }
