@@ -55,6 +55,12 @@ function installedPackages(nodeModules: string): string[] {
 
 /** The tarballs `npm run pack` made, built once for this file. */
 let packs: string[] = [];
+/**
+ * The server pack's `npm install -g` (see its suite below), started as soon as the packs
+ * exist: it waits mostly on the registry and on compiling better-sqlite3, so it runs
+ * while the client and library packs are checked instead of after them.
+ */
+let serverInstall: Promise<{ prefix: string; error?: unknown }> | undefined;
 beforeAll(async () => {
   const built = await run(process.execPath, ["--import", "tsx", "scripts/build.ts", "--pack"], {
     cwd: REPO,
@@ -64,7 +70,38 @@ beforeAll(async () => {
     .split("\n")
     .filter(Boolean)
     .map((l) => path.join(REPO, l));
+  if (process.env.WARREN_TEST_SERVER_PACK) serverInstall = installServerPack(packNamed("warren-server"));
 }, 300_000);
+
+// After every suite: the server pack's install may outlive the client pack's suite.
+afterAll(async () => {
+  await serverInstall;
+  removeTempDirs();
+}, 600_000);
+
+/** `npm install -g` of the server pack into a new prefix; settles with any error. */
+async function installServerPack(tarball: string): Promise<{ prefix: string; error?: unknown }> {
+  const prefix = tempDir("warren-server-prefix-");
+  try {
+    await run(
+      "npm",
+      [
+        "install",
+        "-g",
+        "--prefix",
+        prefix,
+        "--no-audit",
+        "--no-fund",
+        "--allow-scripts=better-sqlite3,bufferutil",
+        tarball,
+      ],
+      { cwd: prefix, timeout: 540_000 },
+    );
+    return { prefix };
+  } catch (error) {
+    return { prefix, error };
+  }
+}
 
 function packNamed(name: string): string {
   const file = packs.find(
@@ -95,7 +132,6 @@ describe("the client pack", { timeout: 300_000 }, () => {
 
   afterAll(async () => {
     await t?.close();
-    removeTempDirs();
   });
 
   /** Runs the installed `warren`, or its script under another `node` binary. */
@@ -264,21 +300,9 @@ describe("the library packs", { timeout: 300_000 }, () => {
 // CI sets WARREN_TEST_SERVER_PACK=1.
 describe.skipIf(!process.env.WARREN_TEST_SERVER_PACK)("the server pack", { timeout: 600_000 }, () => {
   it("installs with npm install -g, migrates and serves /ready", async () => {
-    const prefix = tempDir("warren-server-prefix-");
-    await run(
-      "npm",
-      [
-        "install",
-        "-g",
-        "--prefix",
-        prefix,
-        "--no-audit",
-        "--no-fund",
-        "--allow-scripts=better-sqlite3,bufferutil",
-        packNamed("warren-server"),
-      ],
-      { cwd: prefix, timeout: 540_000 },
-    );
+    expect(serverInstall, "the install starts once the packs are built").toBeDefined();
+    const { prefix, error } = await (serverInstall as NonNullable<typeof serverInstall>);
+    if (error) throw error;
     const bin = path.join(prefix, "bin/warren-server");
     const dir = tempDir();
     const env = cliEnv({ DATA_DIR: path.join(dir, "data"), PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" });
