@@ -79,10 +79,29 @@ afterAll(async () => {
   removeTempDirs();
 }, 600_000);
 
+/**
+ * A folder holding better-sqlite3's prebuilt binary for this Node.js, named and packed as
+ * its release assets are (build/Release/better_sqlite3.node in a .tar.gz): the binary the
+ * repository's own install made for the same version. Its install script
+ * (prebuild-install) looks in this folder (npm_config_better_sqlite3_local_prebuilds)
+ * before downloading, as on a user's machine where the download works, instead of
+ * compiling SQLite for minutes because this machine cannot reach the release host.
+ */
+async function betterSqlitePrebuilds(): Promise<string> {
+  const pkg = path.join(REPO, "node_modules/better-sqlite3");
+  const { version } = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8")) as { version: string };
+  const dir = tempDir("warren-prebuilds-");
+  const { modules } = process.versions;
+  const asset = `better-sqlite3-v${version}-node-v${modules}-${process.platform}-${process.arch}.tar.gz`;
+  await run("tar", ["-czf", path.join(dir, asset), "-C", pkg, "build/Release/better_sqlite3.node"]);
+  return dir;
+}
+
 /** `npm install -g` of the server pack into a new prefix; settles with any error. */
 async function installServerPack(tarball: string): Promise<{ prefix: string; error?: unknown }> {
   const prefix = tempDir("warren-server-prefix-");
   try {
+    const prebuilds = await betterSqlitePrebuilds();
     await run(
       "npm",
       [
@@ -90,12 +109,18 @@ async function installServerPack(tarball: string): Promise<{ prefix: string; err
         "-g",
         "--prefix",
         prefix,
+        // As for the library packs: dependencies from npm's cache when they are there.
+        "--prefer-offline",
         "--no-audit",
         "--no-fund",
         "--allow-scripts=better-sqlite3,bufferutil",
         tarball,
       ],
-      { cwd: prefix, timeout: 540_000 },
+      {
+        cwd: prefix,
+        env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: prebuilds },
+        timeout: 540_000,
+      },
     );
     return { prefix };
   } catch (error) {
@@ -295,8 +320,8 @@ describe("the library packs", { timeout: 300_000 }, () => {
   });
 });
 
-// Installing the server pack fetches its dependencies from the npm registry and builds
-// better-sqlite3 from source when no prebuilt binary can be downloaded (about a minute):
+// Installing the server pack fetches its dependencies from the npm registry (npm's cache
+// when they are there) and better-sqlite3's prebuilt binary (betterSqlitePrebuilds):
 // CI sets WARREN_TEST_SERVER_PACK=1.
 describe.skipIf(!process.env.WARREN_TEST_SERVER_PACK)("the server pack", { timeout: 600_000 }, () => {
   it("installs with npm install -g, migrates and serves /ready", async () => {
