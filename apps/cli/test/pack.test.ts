@@ -55,6 +55,12 @@ function installedPackages(nodeModules: string): string[] {
 
 /** The tarballs `npm run pack` made, built once for this file. */
 let packs: string[] = [];
+/**
+ * The server pack's `npm install -g` (see its suite below), started as soon as the packs
+ * exist: it waits mostly on the registry and on compiling better-sqlite3, so it runs
+ * while the client and library packs are checked instead of after them.
+ */
+let serverInstall: Promise<{ prefix: string; error?: unknown }> | undefined;
 beforeAll(async () => {
   const built = await run(process.execPath, ["--import", "tsx", "scripts/build.ts", "--pack"], {
     cwd: REPO,
@@ -64,7 +70,63 @@ beforeAll(async () => {
     .split("\n")
     .filter(Boolean)
     .map((l) => path.join(REPO, l));
+  if (process.env.WARREN_TEST_SERVER_PACK) serverInstall = installServerPack(packNamed("warren-server"));
 }, 300_000);
+
+// After every suite: the server pack's install may outlive the client pack's suite.
+afterAll(async () => {
+  await serverInstall;
+  removeTempDirs();
+}, 600_000);
+
+/**
+ * A folder holding better-sqlite3's prebuilt binary for this Node.js, named and packed as
+ * its release assets are (build/Release/better_sqlite3.node in a .tar.gz): the binary the
+ * repository's own install made for the same version. Its install script
+ * (prebuild-install) looks in this folder (npm_config_better_sqlite3_local_prebuilds)
+ * before downloading, as on a user's machine where the download works, instead of
+ * compiling SQLite for minutes because this machine cannot reach the release host.
+ */
+async function betterSqlitePrebuilds(): Promise<string> {
+  const pkg = path.join(REPO, "node_modules/better-sqlite3");
+  const { version } = JSON.parse(readFileSync(path.join(pkg, "package.json"), "utf8")) as { version: string };
+  const dir = tempDir("warren-prebuilds-");
+  const { modules } = process.versions;
+  const asset = `better-sqlite3-v${version}-node-v${modules}-${process.platform}-${process.arch}.tar.gz`;
+  await run("tar", ["-czf", path.join(dir, asset), "-C", pkg, "build/Release/better_sqlite3.node"]);
+  return dir;
+}
+
+/** `npm install -g` of the server pack into a new prefix; settles with any error. */
+async function installServerPack(tarball: string): Promise<{ prefix: string; error?: unknown }> {
+  const prefix = tempDir("warren-server-prefix-");
+  try {
+    const prebuilds = await betterSqlitePrebuilds();
+    await run(
+      "npm",
+      [
+        "install",
+        "-g",
+        "--prefix",
+        prefix,
+        // As for the library packs: dependencies from npm's cache when they are there.
+        "--prefer-offline",
+        "--no-audit",
+        "--no-fund",
+        "--allow-scripts=better-sqlite3,bufferutil",
+        tarball,
+      ],
+      {
+        cwd: prefix,
+        env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: prebuilds },
+        timeout: 540_000,
+      },
+    );
+    return { prefix };
+  } catch (error) {
+    return { prefix, error };
+  }
+}
 
 function packNamed(name: string): string {
   const file = packs.find(
@@ -95,7 +157,6 @@ describe("the client pack", { timeout: 300_000 }, () => {
 
   afterAll(async () => {
     await t?.close();
-    removeTempDirs();
   });
 
   /** Runs the installed `warren`, or its script under another `node` binary. */
@@ -259,26 +320,14 @@ describe("the library packs", { timeout: 300_000 }, () => {
   });
 });
 
-// Installing the server pack fetches its dependencies from the npm registry and builds
-// better-sqlite3 from source when no prebuilt binary can be downloaded (about a minute):
+// Installing the server pack fetches its dependencies from the npm registry (npm's cache
+// when they are there) and better-sqlite3's prebuilt binary (betterSqlitePrebuilds):
 // CI sets WARREN_TEST_SERVER_PACK=1.
 describe.skipIf(!process.env.WARREN_TEST_SERVER_PACK)("the server pack", { timeout: 600_000 }, () => {
   it("installs with npm install -g, migrates and serves /ready", async () => {
-    const prefix = tempDir("warren-server-prefix-");
-    await run(
-      "npm",
-      [
-        "install",
-        "-g",
-        "--prefix",
-        prefix,
-        "--no-audit",
-        "--no-fund",
-        "--allow-scripts=better-sqlite3,bufferutil",
-        packNamed("warren-server"),
-      ],
-      { cwd: prefix, timeout: 540_000 },
-    );
+    expect(serverInstall, "the install starts once the packs are built").toBeDefined();
+    const { prefix, error } = await (serverInstall as NonNullable<typeof serverInstall>);
+    if (error) throw error;
     const bin = path.join(prefix, "bin/warren-server");
     const dir = tempDir();
     const env = cliEnv({ DATA_DIR: path.join(dir, "data"), PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "warn" });

@@ -2,20 +2,21 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { bundleCommand } from "../../../../scripts/test-bundles.js";
 
 /**
- * The `warren` CLI as a real child process (node --import tsx apps/cli/src/bin.ts …),
+ * The `warren` CLI as a real child process (the client bundle the test run built from
+ * apps/cli/src/bin.ts, or the source through tsx: scripts/test-bundles.ts),
  * each "machine" with its own config directory. Every run is bounded and killed if
  * it overruns, so a hanging prompt fails the test instead of stalling the suite.
  */
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-export const BIN = path.join(REPO, "apps/cli/src/bin.ts");
-/** `warren-server`, for suites that start their own server process. */
-export const SERVER_BIN = path.join(REPO, "apps/server/src/bin.ts");
-// `--import tsx` resolves from the child's cwd; name the loader by path.
-export const TSX = pathToFileURL(path.join(REPO, "node_modules/tsx/dist/loader.mjs")).href;
+/** node's arguments that run `warren`: `[process.execPath, ...CLIENT, ...args]` */
+export const CLIENT = bundleCommand("client");
+/** the same for `warren-server`, for suites that start their own server process */
+export const SERVER = bundleCommand("server");
 
 export interface Run {
   code: number | null;
@@ -64,7 +65,7 @@ export function machine(server: string): Machine {
   const configDir = tempDir();
   const run: Machine["run"] = (args, options = {}) =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", TSX, BIN, ...args], {
+      const child = spawn(process.execPath, [...CLIENT, ...args], {
         cwd: configDir,
         env: cliEnv({ WARREN_CONFIG_DIR: configDir, WARREN_SERVER: server, ...options.env }),
         stdio: ["pipe", "pipe", "pipe"],
@@ -137,7 +138,7 @@ export async function runOnTerminal(
     [
       "-c",
       DRIVER,
-      JSON.stringify([process.execPath, "--import", TSX, BIN, ...args]),
+      JSON.stringify([process.execPath, ...CLIENT, ...args]),
       JSON.stringify(script),
       String(timeoutMs / 1000),
     ],

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
-import { BIN, SERVER_BIN, TSX } from "./cli.js";
+import { CLIENT, SERVER } from "./cli.js";
 
 /**
  * A small lab of network namespaces for the WireGuard suites: one bridge namespace
@@ -96,8 +96,8 @@ export function createLab() {
   /** `warren <args>` inside the host's namespace, as a long-running process. */
   function spawnWarren(host: Host, args: string[], env: Record<string, string>): LabProcess {
     // ["server", ...flags] starts `warren-server`; anything else is a `warren` command.
-    const command = args[0] === "server" ? [SERVER_BIN, ...args.slice(1)] : [BIN, ...args];
-    const child = spawn("ip", ["netns", "exec", host.ns, process.execPath, "--import", TSX, ...command], {
+    const command = args[0] === "server" ? [...SERVER, ...args.slice(1)] : [...CLIENT, ...args];
+    const child = spawn("ip", ["netns", "exec", host.ns, process.execPath, ...command], {
       env: { ...process.env, NODE_ENV: "", ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { BIN, SERVER_BIN, TSX } from "../helpers/cli.js";
+import { CLIENT, SERVER } from "../helpers/cli.js";
 import { sh } from "../helpers/netns.js";
 
 /**
@@ -235,8 +235,8 @@ table ip filter {
   /** `warren <args>` in a namespace, as a long-running process. */
   function spawnWarren(h: LabHost, args: string[], env: Record<string, string>): Spawned {
     // ["server", ...flags] starts `warren-server`; anything else is a `warren` command.
-    const command = args[0] === "server" ? [SERVER_BIN, ...args.slice(1)] : [BIN, ...args];
-    const child = spawn("ip", ["netns", "exec", h.ns, process.execPath, "--import", TSX, ...command], {
+    const command = args[0] === "server" ? [...SERVER, ...args.slice(1)] : [...CLIENT, ...args];
+    const child = spawn("ip", ["netns", "exec", h.ns, process.execPath, ...command], {
       env: { ...process.env, NODE_ENV: "", ...env },
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -1,22 +1,23 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
+import { bundleCommand } from "../../../../scripts/test-bundles.js";
 import { SETTINGS } from "../../src/config.js";
 
 /**
- * Real server processes for process-level tests: `node --import tsx apps/server/src/bin.ts
- * [migrate] ...flags` (the `warren-server` command), in a fresh working directory, with an environment cleared of every
+ * Real server processes for process-level tests: `warren-server [migrate] ...flags` (the
+ * bundle the test run built from apps/server/src/bin.ts, or the source through tsx:
+ * scripts/test-bundles.ts), in a fresh working directory, with an environment cleared of every
  * warren setting so only what a test passes applies. Every wait is bounded; every child
  * is tracked so `stopAll()` (afterEach/afterAll) leaves nothing running.
  */
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
-const BIN = path.join(REPO, "apps/server/src/bin.ts");
-// `--import tsx` resolves from the child's cwd (a temp dir), so name the loader by path.
-const TSX = pathToFileURL(path.join(REPO, "node_modules/tsx/dist/loader.mjs")).href;
+const SERVER = bundleCommand("server");
 
 export type Env = Record<string, string | undefined>;
 
@@ -106,7 +107,7 @@ export function spawnWarren(
 ): WarrenProcess {
   const cwd = options.cwd ?? tempDir();
   const subcommand = command === "server" ? [] : [command];
-  const child = spawn(process.execPath, ["--import", TSX, BIN, ...subcommand, ...args], {
+  const child = spawn(process.execPath, [...SERVER, ...subcommand, ...args], {
     cwd,
     env: cleanEnv(options.env),
     stdio: ["ignore", "pipe", "pipe"],
@@ -226,4 +227,53 @@ export function logLines(text: string): Record<string, unknown>[] {
     }
   }
   return lines;
+}
+
+// Shared by the process*.test.ts files.
+
+/** How long a signalled server may take to exit. */
+export const EXIT_BOUND_MS = 8_000;
+
+export function username(): string {
+  return `u_${randomBytes(5).toString("hex")}`;
+}
+
+/** The parts of JSON answers these tests read (absent ones are undefined at run time). */
+export interface Answer {
+  tokens: { access_token: string; refresh_token: string };
+  username: string;
+  error: { code: string; message: string };
+}
+
+export async function json(
+  base: string,
+  method: string,
+  route: string,
+  options: { body?: unknown; token?: string } = {},
+): Promise<{ status: number; body: Answer }> {
+  const headers: Record<string, string> = {};
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(`${base}${route}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : {}) as Answer };
+}
+
+/** The server on loopback by its port (the printed URL may say localhost). */
+export function loopback(server: ServerProcess): string {
+  return `http://127.0.0.1:${server.port}`;
+}
+
+export async function signal(server: ServerProcess, name: NodeJS.Signals) {
+  server.child.kill(name);
+  return server.waitForExit(EXIT_BOUND_MS);
+}
+
+export function stderrLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l.length > 0);
 }
