@@ -10,34 +10,34 @@ export function handleFrame(daemon: Daemon, frame: ServerFrame): Promise<void> |
     // peer_status (a device's socket came or went) changes nothing in WireGuard: a new
     // endpoint arrives as peer_updated. Syncing on it would cost every device a REST
     // call each time any peer connects.
-    case "peer_added":
-    case "peer_updated":
-    case "network_updated":
+    case "peer.added":
+    case "peer.updated":
+    case "network.updated":
       return networks[frame.network_id] ? daemon.sync(frame.network_id) : undefined;
-    case "peer_removed":
+    case "peer.removed":
       if (!networks[frame.network_id]) return undefined;
       if (frame.peer_id === networks[frame.network_id]?.peer_id) {
         return daemon.teardown(frame.network_id, "this device was removed from the network");
       }
       return daemon.sync(frame.network_id);
-    case "member_removed":
+    case "member.removed":
       return frame.user_id === daemon.userId ? removedFrom(daemon, frame) : undefined;
-    case "member_joined":
+    case "member.joined":
       // A moderator approved a join request this daemon is waiting for.
       if (frame.user.id === daemon.userId && frame.network_id && daemon.waiting.has(frame.network_id)) {
         return daemon.resyncAll();
       }
       return undefined;
-    case "network_deleted":
+    case "network.deleted":
       return daemon.teardown(frame.network_id, "the network was deleted");
-    case "tenant_deleted":
+    case "tenant.deleted":
       return inTenant(daemon, frame.tenant_id, "the community was deleted");
     default:
       return undefined;
   }
 }
 
-function removedFrom(daemon: Daemon, frame: Frame<"member_removed">): Promise<void> {
+function removedFrom(daemon: Daemon, frame: Frame<"member.removed">): Promise<void> {
   const why =
     frame.reason === "banned"
       ? `banned${frame.ban_reason ? ` (${frame.ban_reason})` : ""}${frame.until ? ` until ${frame.until}` : ""}`

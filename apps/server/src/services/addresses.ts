@@ -188,7 +188,7 @@ export function createAddresses({ db, dialect, repos, bus, audit, state }: Netwo
         }
       }
       const peer = await withStatus((await repos.addresses.peer(id)) as PeerView);
-      await events.frame(topics.network(networkId), { type: "peer_added", network_id: networkId, peer });
+      await events.frame(topics.network(networkId), { type: "peer.added", network_id: networkId, peer });
       await audit.record(
         "peer.add",
         {
@@ -239,7 +239,7 @@ export function createAddresses({ db, dialect, repos, bus, audit, state }: Netwo
       const after = await repos.addresses.peer(peerId);
       if (!after) throw peerNotFound();
       const peer = await withStatus(after);
-      await events.frame(topics.network(view.id), { type: "peer_updated", network_id: view.id, peer });
+      await events.frame(topics.network(view.id), { type: "peer.updated", network_id: view.id, peer });
       await audit.record(
         "address.change",
         {

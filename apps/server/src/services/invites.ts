@@ -51,7 +51,7 @@ export function createInvites({ db, repos, bus, audit }: TenantDeps) {
     const user = await repos.users.byId(userId);
     await events.subscribe(userId, [topics.tenant(tenantId)]);
     await events.frame(topics.tenant(tenantId), {
-      type: "member_joined",
+      type: "member.joined",
       tenant_id: tenantId,
       network_id: null,
       user: { id: userId, username: user?.username ?? "" },
@@ -63,7 +63,7 @@ export function createInvites({ db, repos, bus, audit }: TenantDeps) {
     const user = await repos.users.byId(userId);
     await events.subscribe(userId, [topics.network(networkId)]);
     await events.frame(topics.network(networkId), {
-      type: "member_joined",
+      type: "member.joined",
       tenant_id: tenantId,
       network_id: networkId,
       user: { id: userId, username: user?.username ?? "" },

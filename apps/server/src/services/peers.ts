@@ -64,7 +64,7 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
   };
 
   const statusFrame = (p: PeerView, status: "online" | "offline"): PeerEventFrame => ({
-    type: "peer_status",
+    type: "peer.status",
     network_id: p.network_id,
     peer_id: p.id,
     status,
@@ -121,7 +121,7 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
       }
       if (!(await repos.peers.delete(peerId))) throw peerNotFound();
       await events.frame(topics.network(peer.network_id), {
-        type: "peer_removed",
+        type: "peer.removed",
         network_id: peer.network_id,
         peer_id: peer.id,
         device_id: peer.device_id,
@@ -144,7 +144,7 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
       );
     },
 
-    /** PATCH /peers/:id/endpoint: the device reports where it can be reached; members hear peer_updated. */
+    /** PATCH /peers/:id/endpoint: the device reports where it can be reached; members hear peer.updated. */
     async setEndpoint(
       userId: string,
       peerId: string,
@@ -160,7 +160,7 @@ export function createPeers({ repos, bus, audit, state }: PeerDeps) {
       const [peer] = await views.withOnline([after]);
       if (!peer) throw peerNotFound();
       await events.frame(topics.network(after.network_id), {
-        type: "peer_updated",
+        type: "peer.updated",
         network_id: after.network_id,
         peer,
       });

@@ -28,7 +28,7 @@ export async function chatRoutes(app: FastifyInstance, { services, requireAuth }
         preHandler: requireAuth,
         schema: {
           tags: ["chat"],
-          summary: `Post to ${where}; stored before the answer, then sent to members as chat_message`,
+          summary: `Post to ${where}; stored before the answer, then sent to members as chat.message`,
           security: bearer,
           params: IdParams,
           body: PostMessageBody,
@@ -66,7 +66,7 @@ export async function chatRoutes(app: FastifyInstance, { services, requireAuth }
       preHandler: requireAuth,
       schema: {
         tags: ["chat"],
-        summary: "Edit your message; members are sent chat_message_updated",
+        summary: "Edit your message; members are sent chat.message_updated",
         security: bearer,
         params: IdParams,
         body: EditMessageBody,
@@ -84,7 +84,7 @@ export async function chatRoutes(app: FastifyInstance, { services, requireAuth }
       schema: {
         tags: ["chat"],
         summary:
-          "Delete your message, or anyone's as a moderator or above; members are sent chat_message_deleted",
+          "Delete your message, or anyone's as a moderator or above; members are sent chat.message_deleted",
         security: bearer,
         params: IdParams,
         response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },

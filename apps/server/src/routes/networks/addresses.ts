@@ -50,7 +50,7 @@ export async function addressRoutes(app: FastifyInstance, { services, requireAut
       schema: {
         tags: ["peers"],
         security: bearer,
-        summary: "Move a device to another address (admins and the owner); members hear peer_updated",
+        summary: "Move a device to another address (admins and the owner); members hear peer.updated",
         params: PeerParams,
         body: PeerAddressBody,
         response: { 200: NetworkPeer, ...errors(400, 401, 403, 404, 409) },

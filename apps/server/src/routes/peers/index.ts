@@ -49,7 +49,7 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       schema: {
         ...common,
         summary:
-          "Take a device out of a network (its owner, or an admin of the community); members hear peer_removed",
+          "Take a device out of a network (its owner, or an admin of the community); members hear peer.removed",
         params: IdParams,
         response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
       },
@@ -67,7 +67,7 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       schema: {
         ...common,
         summary:
-          "Report the path my device uses to each other peer (direct or relay, and why); members hear peer_path",
+          "Report the path my device uses to each other peer (direct or relay, and why); members hear peer.path",
         params: IdParams,
         body: PeerPathsBody,
         response: { 200: PeerPathReport, ...errors(400, 401, 404) },
@@ -83,7 +83,7 @@ export async function peerRoutes(app: FastifyInstance, { services, requireAuth }
       preHandler: requireAuth,
       schema: {
         ...common,
-        summary: "Report where my device can be reached in this network; members hear peer_updated",
+        summary: "Report where my device can be reached in this network; members hear peer.updated",
         params: IdParams,
         body: PeerEndpointBody,
         response: { 200: NetworkPeer, ...errors(400, 401, 404) },
