@@ -3,6 +3,8 @@
  *
  *   relay [--quick] [--only=bare|corked|warren] [--no-write]
  *       warren's WebSocket relay against a bare `ws` relay (bench/README.md)
+ *   connections [--quick] [--only=corked|warren] [--no-write]
+ *       what a connection costs: CPU per accept, heap per idle connection, a reconnect storm
  *   cluster [--quick] [--no-write]
  *       two warren instances and Redis against one instance (bench/README.md)
  *   dm [--quick] [--no-write]
@@ -12,12 +14,14 @@
  *       vs a hand-made WireGuard tunnel vs relayed, server CPU per relayed GB, latency
  */
 import { runCluster } from "./cluster/main.js";
+import { runConnections } from "./connections/main.js";
 import { runDm } from "./dm/main.js";
 import { runNat } from "./nat/main.js";
 import { runRelay } from "./relay/main.js";
 
 const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
   relay: runRelay,
+  connections: runConnections,
   cluster: runCluster,
   dm: runDm,
   nat: runNat,
@@ -32,6 +36,11 @@ benchmarks:
       --quick      smaller counts and shorter windows (about a minute)
       --only=NAME  run one server only (no ratios, nothing written)
       --no-write   print the table, write nothing to bench/results/
+  connections [--quick] [--only=corked|warren] [--no-write]
+      warren against the corked ws relay, one fresh server at a time: server CPU per
+      accepted connection, heap per idle connection after a full GC, and a reconnect
+      storm (every client drops, 10,000 reconnect at once: time until all are welcomed,
+      refusals by reason).
   cluster [--quick] [--no-write]
       the relay through two warren instances sharing Redis (every sender on one, every
       receiver on the other) against one instance, both on PostgreSQL: throughput,

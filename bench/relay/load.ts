@@ -258,6 +258,8 @@ async function openIdle(
   let opened = 0;
   let failed = 0;
   let firstFailure: string | undefined;
+  let lastOpenMs = 0;
+  const failures: Record<string, number> = {};
   await pool(specs, concurrency, start + timeoutMs, async (spec) => {
     try {
       const ws = await open(spec, mode, 15_000);
@@ -271,15 +273,24 @@ async function openIdle(
       });
       idle.push(ws);
       opened += 1;
+      lastOpenMs = performance.now() - start;
     } catch (err) {
       failed += 1;
       firstFailure ??= String(err);
+      const reason = String(err)
+        .replace(/^Error: /, "")
+        .slice(0, 60);
+      failures[reason] = (failures[reason] ?? 0) + 1;
     }
   });
-  failed += specs.length - opened - failed;
+  const unopened = specs.length - opened - failed;
+  if (unopened > 0) failures["not tried before the deadline"] = unopened;
+  failed += unopened;
   return {
     opened,
     failed,
+    failures,
+    lastOpenMs,
     ...(firstFailure !== undefined && { firstFailure }),
     elapsedMs: performance.now() - start,
     cpuUs: cpuUs() - cpu0,
@@ -346,6 +357,9 @@ async function handle(c: Command): Promise<void> {
         });
       case "count":
         return reply({ re: c.rid, kind: "count", report: count() });
+      case "drop":
+        for (const ws of idle.splice(0)) ws.terminate();
+        return reply({ re: c.rid, kind: "ok" });
       case "close":
         running = false;
         if (watchdog) clearInterval(watchdog);

@@ -36,6 +36,8 @@ export type Command =
     }
   | { cmd: "idle"; rid: number; mode: Mode; sockets: SocketSpec[]; concurrency: number; timeoutMs: number }
   | { cmd: "count"; rid: number }
+  /** closes every idle socket of this process at once (a reconnect storm follows) */
+  | { cmd: "drop"; rid: number }
   | { cmd: "close"; rid: number };
 
 export interface Snapshot {
@@ -66,6 +68,10 @@ export interface OpenReport {
   opened: number;
   failed: number;
   firstFailure?: string;
+  /** failures by reason (an HTTP status, a close code, a timeout) */
+  failures: Record<string, number>;
+  /** ms from the start until the last socket opened */
+  lastOpenMs: number;
   elapsedMs: number;
   cpuUs: number;
 }

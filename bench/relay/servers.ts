@@ -80,11 +80,22 @@ function stopper(child: ChildProcess): () => Promise<void> {
 }
 
 /** bench/bare-relay.ts, run the same way as warren (node --import tsx); `corked`: BARE_CORK=1. */
-export async function startBare(mode: "bare" | "corked" = "bare"): Promise<ServerProcess> {
+export async function startBare(
+  mode: "bare" | "corked" = "bare",
+  extra: { env?: Record<string, string>; nodeArgs?: string[] } = {},
+): Promise<ServerProcess> {
+  const args = [...nodeArgs, ...(extra.nodeArgs ?? []), "--import", "tsx", "bench/bare-relay.ts"];
   const child = track(
-    spawn(...nodeCommand("server", [...nodeArgs, "--import", "tsx", "bench/bare-relay.ts"]), {
+    spawn(...nodeCommand("server", args), {
       cwd: ROOT,
-      env: { ...process.env, PORT: "0", HOST, NODE_OPTIONS: "", BARE_CORK: mode === "corked" ? "1" : "0" },
+      env: {
+        ...process.env,
+        PORT: "0",
+        HOST,
+        NODE_OPTIONS: "",
+        BARE_CORK: mode === "corked" ? "1" : "0",
+        ...extra.env,
+      },
       stdio: ["ignore", "pipe", "inherit"],
     }),
   );
@@ -125,6 +136,7 @@ const WARREN_DIR = path.resolve(process.env.BENCH_WARREN_DIR ?? ROOT);
 export async function startWarren(
   dataDir: string,
   extraEnv: Record<string, string> = {},
+  extraNodeArgs: string[] = [],
 ): Promise<ServerProcess> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {
@@ -142,11 +154,14 @@ export async function startWarren(
   };
   delete env.NODE_ENV;
   const child = track(
-    spawn(...nodeCommand("server", [...nodeArgs, "--import", "tsx", "apps/server/src/bin.ts"]), {
-      cwd: WARREN_DIR,
-      env,
-      stdio: ["ignore", "ignore", "inherit"],
-    }),
+    spawn(
+      ...nodeCommand("server", [...nodeArgs, ...extraNodeArgs, "--import", "tsx", "apps/server/src/bin.ts"]),
+      {
+        cwd: WARREN_DIR,
+        env,
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    ),
   );
   let exited: number | null | undefined;
   child.once("exit", (code) => {

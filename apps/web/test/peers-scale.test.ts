@@ -106,15 +106,20 @@ describe.skipIf(!CHROMIUM)("network page at scale", () => {
     });
     const total = UPDATES_PER_SECOND * UPDATE_SECONDS;
     const started = Date.now();
+    // Every change is awaited before the server closes: none may fail, and none may be
+    // left in flight to reset when the suite ends.
+    const changes: Promise<{ status: number }>[] = [];
     for (let i = 0; i < total; i++) {
       const due = started + (i * 1000) / UPDATES_PER_SECOND;
       const wait = due - Date.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const peer = peerIds[i % peerIds.length] as string;
-      void server.api("PATCH", `/v1/peers/${peer}/endpoint`, {
-        token,
-        body: { endpoint: `198.51.100.${(i % 250) + 1}:${10000 + i}` },
-      });
+      changes.push(
+        server.api("PATCH", `/v1/peers/${peer}/endpoint`, {
+          token,
+          body: { endpoint: `198.51.100.${(i % 250) + 1}:${10000 + i}` },
+        }),
+      );
     }
     const lastPeer = peerIds[(total - 1) % peerIds.length] as string;
     await page.waitForFunction(
@@ -126,6 +131,8 @@ describe.skipIf(!CHROMIUM)("network page at scale", () => {
       { timeout: 15_000 },
     );
     const sent = Date.now() - started;
+    const statuses = (await Promise.all(changes)).map((r) => r.status);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
     const frames = await page.evaluate(() => {
       const g = globalThis as any;
       g.__frames.stop = true;

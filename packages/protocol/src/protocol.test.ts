@@ -18,6 +18,16 @@ describe("uuidv7", () => {
     const ms = Date.UTC(2026, 0, 2, 3, 4, 5, 678);
     const id = uuidv7(ms + 10_000_000);
     expect(Number.parseInt(id.replace(/-/g, "").slice(0, 12), 16)).toBeGreaterThanOrEqual(ms);
+    // a time later than every id made so far is carried exactly, high bits included
+    const later = 2 ** 47 + 12_345;
+    const exact = uuidv7(later);
+    expect(Number.parseInt(exact.replace(/-/g, "").slice(0, 12), 16)).toBe(later);
+    expect(exact.slice(14, 18)).toBe("7000");
+  });
+
+  it("differs in its random bits between ids of one millisecond", () => {
+    const ids = Array.from({ length: 1000 }, () => uuidv7(2 ** 47 + 99_999).slice(19));
+    expect(new Set(ids).size).toBe(1000);
   });
 });
 

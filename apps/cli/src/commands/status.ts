@@ -1,13 +1,17 @@
 import { Command } from "commander";
 import { action, finish } from "../action.js";
+import { askDaemon } from "../daemon/control.js";
 import type { PathsStatus, PeerPathStatus } from "../daemon/nat/paths.js";
-import { loadPaths } from "../daemon/nat/paths-file.js";
-import { isRunning, loadState } from "../daemon/state.js";
+import { loadState } from "../daemon/state.js";
+import { type NetworkView, networkView, type PeerView, type StatusView } from "../daemon/view.js";
 import { emit, table } from "../output.js";
-import { createBackend, type InterfaceStatus, type PeerStatus } from "../wg/backend.js";
+import { createBackend } from "../wg/backend.js";
 import { systemRunner } from "../wg/runner.js";
 
-/** `warren status`: the networks `warren up` manages, read back from the interfaces (`wg show`). */
+/**
+ * `warren status`: the networks `warren up` manages. A running daemon answers over its
+ * control socket; with none, daemon.json and the interfaces themselves (`wg show`) tell.
+ */
 export function statusCommand(): Command {
   const status = new Command("status")
     .description(
@@ -15,25 +19,11 @@ export function statusCommand(): Command {
     )
     .action(
       action(async (_args, opts) => {
-        const state = loadState();
-        const running = isRunning(state?.pid);
-        // Paths are the running daemon's view; a stopped daemon's file says nothing now.
-        const paths = running ? loadPaths() : undefined;
-        const backend = createBackend(systemRunner());
-        const networks = await Promise.all(
-          Object.values(state?.networks ?? {}).map(async (n) => ({
-            ...n,
-            status: await backend.status(n.interface),
-            paths: paths?.networks[n.network_id] ?? null,
-          })),
-        );
-        const daemon = { running, pid: running ? state?.pid : null };
-        const json = {
-          daemon,
-          networks: networks.map((n) => ({ ...n, status: n.status && snakeStatus(n.status) })),
-        };
-        emit(opts.json, json, () => {
-          const lines = [running ? `daemon running (pid ${daemon.pid})` : "daemon not running"];
+        const view = (await askDaemon<StatusView>({ command: "status" })) ?? (await withoutDaemon());
+        const { daemon, networks } = view;
+        emit(opts.json, view, () => {
+          const lines = [daemon.running ? `daemon running (pid ${daemon.pid})` : "daemon not running"];
+          for (const w of view.waiting) lines.push(`${w.network_name}: waiting for a moderator's approval`);
           if (networks.length === 0) lines.push("no networks are up: run `warren up`");
           for (const n of networks) {
             lines.push(
@@ -50,22 +40,17 @@ export function statusCommand(): Command {
   return finish(status);
 }
 
-/** status --json speaks the API's snake_case. */
-function snakeStatus(s: InterfaceStatus) {
-  return {
-    name: s.name,
-    public_key: s.publicKey,
-    listen_port: s.listenPort,
-    addresses: s.addresses,
-    peers: s.peers.map((p) => ({
-      public_key: p.publicKey,
-      endpoint: p.endpoint,
-      allowed_ips: p.allowedIps,
-      latest_handshake: p.latestHandshake?.toISOString() ?? null,
-      rx_bytes: p.rxBytes,
-      tx_bytes: p.txBytes,
-    })),
-  };
+/** The view with no daemon running: what daemon.json recorded, read back from the interfaces. */
+async function withoutDaemon(): Promise<StatusView> {
+  const state = loadState();
+  const backend = createBackend(systemRunner());
+  const networks: NetworkView[] = await Promise.all(
+    Object.values(state?.networks ?? {}).map(async (n) =>
+      networkView(n, await backend.status(n.interface), null),
+    ),
+  );
+  // Paths are the running daemon's view: a stopped one's say nothing now.
+  return { daemon: { running: false, pid: null }, waiting: [], networks };
 }
 
 const NAT_WORDS: Record<string, string> = {
@@ -81,13 +66,13 @@ function natLine(p: PathsStatus): string {
   return `this device: ${NAT_WORDS[p.nat] ?? p.nat}${home}`;
 }
 
-function peerLines(status: InterfaceStatus | null, paths: PathsStatus | null): string[] {
+function peerLines(status: NetworkView["status"], paths: PathsStatus | null): string[] {
   if (!status) return [];
   if (status.peers.length === 0) return ["no peers"];
   const byKey = new Map<string, PeerPathStatus>((paths?.peers ?? []).map((p) => [p.public_key, p]));
-  const pathOf = (p: PeerStatus) => byKey.get(p.publicKey);
-  return table<PeerStatus>(status.peers, [
-    { header: "peer", value: (p) => p.allowedIps },
+  const pathOf = (p: PeerView) => byKey.get(p.public_key);
+  return table<PeerView>(status.peers, [
+    { header: "peer", value: (p) => p.allowed_ips },
     { header: "name", value: (p) => pathOf(p)?.name ?? "" },
     { header: "path", value: (p) => pathOf(p)?.path ?? "" },
     {
@@ -101,9 +86,12 @@ function peerLines(status: InterfaceStatus | null, paths: PathsStatus | null): s
       },
     },
     { header: "reason", value: (p) => pathOf(p)?.reason ?? "" },
-    { header: "handshake", value: (p) => (p.latestHandshake ? `${ago(p.latestHandshake)} ago` : "never") },
-    { header: "received", value: (p) => bytes(p.rxBytes) },
-    { header: "sent", value: (p) => bytes(p.txBytes) },
+    {
+      header: "handshake",
+      value: (p) => (p.latest_handshake ? `${ago(new Date(p.latest_handshake))} ago` : "never"),
+    },
+    { header: "received", value: (p) => bytes(p.rx_bytes) },
+    { header: "sent", value: (p) => bytes(p.tx_bytes) },
   ]).split("\n");
 }
 

@@ -5,10 +5,12 @@ import { loadDevice } from "../store/device.js";
 import type { WireGuardBackend } from "../wg/backend.js";
 import { interfaceName, specFromConfig } from "../wg/export.js";
 import { endpointText, localAddressTowards, parseEndpoint } from "./endpoint.js";
-import { createPathManager, type Offer, type PathManager, type PeerInfo } from "./nat/paths.js";
-import { pathReport, savePaths } from "./nat/paths-file.js";
+import type { DaemonActions } from "./events.js";
+import { createForwarders, wireGuardPortFor } from "./forwarders.js";
+import type { Offer, PeerInfo } from "./nat/paths.js";
 import type { RelayClient } from "./nat/relay-client.js";
 import { type DaemonState, loadState, type NetworkState, nextListenPort, saveState } from "./state.js";
+import { networkView, type StatusView } from "./view.js";
 
 /**
  * The daemon behind `warren up`: one WireGuard interface per network, kept equal to
@@ -16,6 +18,10 @@ import { type DaemonState, loadState, type NetworkState, nextListenPort, saveSta
  * a periodic check) leads to the same step: read the device's config from REST and
  * hand the whole desired state to the backend, which runs only the commands needed
  * (`wg set`, never down/up). Missed events therefore cannot leave a tunnel wrong.
+ *
+ * What reaches the machine comes in as options: the WireGuard backend, and with NAT
+ * traversal the relay (its forwarders own UDP ports). With the memory backend and no
+ * `paths`, a daemon needs no root and touches no interface.
  */
 export interface DaemonOptions {
   client: Client;
@@ -34,12 +40,9 @@ export interface DaemonOptions {
    * listens on the port itself and peers dial the reported endpoint (LAN, public hosts).
    */
   paths?: { relay: RelayClient; signal(peer: PeerInfo, offer: Offer): void };
+  /** where daemon.json and paths.json live; default: the config directory */
+  stateDir?: string;
   log: (line: string) => void;
-}
-
-/** Where WireGuard listens when a forwarder owns the listen port: a port 10000 away. */
-export function wireGuardPortFor(listenPort: number): number {
-  return listenPort + 10_000 <= 65_535 ? listenPort + 10_000 : listenPort - 10_000;
 }
 
 export interface NetworkTarget {
@@ -48,8 +51,16 @@ export interface NetworkTarget {
   tenant_id: string;
 }
 
+/** One network `down` took away: its interface, and whether that still existed. */
+export interface Removed {
+  network_id: string;
+  network: string;
+  interface: string;
+  existed: boolean;
+}
+
 export function createDaemon(options: DaemonOptions) {
-  const { client, credentials, backend, log } = options;
+  const { client, credentials, backend, log, stateDir } = options;
   const server = credentials.server;
   const userId = credentials.user.id;
   const state: DaemonState = initialState();
@@ -57,16 +68,23 @@ export function createDaemon(options: DaemonOptions) {
   const again = new Set<string>();
   const waiting = new Map<string, NetworkTarget>();
   const announced = new Set<string>();
-  const managers = new Map<string, PathManager>();
-  const starting = new Map<string, Promise<PathManager>>();
+  const forwarders =
+    options.paths &&
+    createForwarders({
+      ...options.paths,
+      client,
+      server,
+      deviceId: options.deviceId,
+      endpoint: options.endpoint,
+      prefix: options.prefix,
+      stateDir,
+      entryOf: (id) => state.networks[id],
+      log,
+    });
   let stopped = false;
-  let pathsTimer: NodeJS.Timeout | undefined;
-  let pathsDirty = false;
-  const reported = new Map<string, string>();
-  const early = new Map<string, { packet: Buffer; at: number }>();
 
   function initialState(): DaemonState {
-    const old = loadState();
+    const old = loadState(stateDir);
     const same = old && old.server === server && old.user_id === userId && old.device_id === options.deviceId;
     return {
       pid: process.pid,
@@ -77,7 +95,7 @@ export function createDaemon(options: DaemonOptions) {
     };
   }
 
-  const save = () => saveState(state);
+  const save = () => saveState(state, stateDir);
 
   /**
    * The key from the local store, read at every sync. During `warren devices rotate-key`
@@ -146,8 +164,8 @@ export function createDaemon(options: DaemonOptions) {
       }
       throw err;
     }
-    if (!state.networks[networkId]) return;
-    const manager = options.paths ? await managerFor(entry) : undefined;
+    if (state.networks[networkId] !== entry) return;
+    const manager = await forwarders?.managerFor(entry);
     const spec = specFromConfig(
       config,
       await privateKey(),
@@ -164,122 +182,26 @@ export function createDaemon(options: DaemonOptions) {
       const endpoints = await manager.setPeers(infos);
       for (const peer of spec.peers) peer.endpoint = endpoints.get(peer.publicKey) ?? null;
     }
+    // Taken down meanwhile (`warren down`, an event): the interface must not come back.
+    if (state.networks[networkId] !== entry) return;
     const result = await backend.apply(spec);
-    if (manager) deliverEarly(manager);
+    if (manager) forwarders?.deliverEarly(manager);
     if (!announced.has(networkId)) {
       announced.add(networkId);
       log(
         `${entry.network_name}: ${entry.interface} up at ${spec.address}${result.created ? "" : " (was up)"}`,
       );
     }
-    const changed = entry.address !== spec.address || entry.cidr !== spec.cidr;
+    const changed =
+      entry.address !== spec.address ||
+      entry.cidr !== spec.cidr ||
+      entry.network_name !== config.interface.network_name;
     entry.address = spec.address;
     entry.cidr = spec.cidr;
     entry.network_name = config.interface.network_name;
     if (changed) save();
     // A new interface may listen elsewhere than before; start() and reconnects report the rest.
     if (result.created) await reportEndpoint(entry);
-  }
-
-  /** The forwarder of a network's interface, started once, on first use. */
-  function managerFor(entry: NetworkState): Promise<PathManager> {
-    let start = starting.get(entry.network_id);
-    const had = managers.get(entry.network_id);
-    if (had && !start) return Promise.resolve(had);
-    if (!start) {
-      start = startManager(entry).finally(() => starting.delete(entry.network_id));
-      starting.set(entry.network_id, start);
-    }
-    return start;
-  }
-
-  async function startManager(entry: NetworkState): Promise<PathManager> {
-    const paths = options.paths as NonNullable<DaemonOptions["paths"]>;
-    const given = options.endpoint === undefined ? undefined : parseEndpoint(options.endpoint);
-    const manager = createPathManager({
-      networkId: entry.network_id,
-      deviceId: options.deviceId,
-      listenPort: entry.listen_port,
-      wgPort: wireGuardPortFor(entry.listen_port),
-      serverHost: await serverAddress(),
-      relay: paths.relay,
-      fixed: given ? { host: given.host, port: given.port ?? entry.listen_port } : undefined,
-      interfacePrefix: options.prefix,
-      signal: paths.signal,
-      onChange: () => {
-        pathsDirty = true;
-      },
-      log: (line) => log(`${entry.network_name}: ${line}`),
-    });
-    // Registered before it starts: offers that arrive meanwhile wait in it for their peer.
-    managers.set(entry.network_id, manager);
-    try {
-      await manager.start();
-    } catch (err) {
-      manager.close();
-      managers.delete(entry.network_id);
-      throw err;
-    }
-    pathsTimer ??= setInterval(writePaths, 1_000);
-    return manager;
-  }
-
-  async function serverAddress(): Promise<string> {
-    const host = new URL(server).hostname.replace(/^\[|\]$/g, "");
-    const { lookup } = await import("node:dns/promises");
-    return (await lookup(host, { family: 4 })).address;
-  }
-
-  /** paths.json for `warren status`, and a report to the server when a pair's path or reason changed. */
-  function writePaths(): void {
-    if (!pathsDirty) return;
-    pathsDirty = false;
-    const networks: Record<string, ReturnType<PathManager["status"]>> = {};
-    for (const [id, m] of managers) networks[id] = m.status();
-    savePaths({ device_id: options.deviceId, updated_at: new Date().toISOString(), networks });
-    for (const [id, status] of Object.entries(networks)) {
-      const entry = state.networks[id];
-      if (!entry) continue;
-      const { body, key } = pathReport(status);
-      if (reported.get(id) === key) continue;
-      reported.set(id, key);
-      client.peers.reportPaths(entry.peer_id, body).catch((err: Error) => {
-        // Tried again with the next change, or in half a minute.
-        reported.delete(id);
-        setTimeout(() => {
-          pathsDirty = true;
-        }, 30_000).unref();
-        log(`${entry.network_name}: path report failed: ${err.message}`);
-      });
-    }
-  }
-
-  /** A peer's offer of candidates, through the hub. */
-  function onOffer(fromDevice: string, offer: Offer): void {
-    managers.get(offer.network)?.onOffer(fromDevice, offer);
-  }
-
-  /**
-   * A packet through the relay: the first network holding that device takes it. One from
-   * a device no network knows yet (its peer_added is still on the way) is kept for a few
-   * seconds and handed over at the next sync: it is usually a handshake initiation, and
-   * WireGuard would send the next one only 5 s later.
-   */
-  function fromRelay(device: string, packet: Buffer): void {
-    for (const m of managers.values()) if (m.fromRelay(device, packet)) return;
-    if (early.size >= 64) early.delete(early.keys().next().value as string);
-    early.set(device, { packet, at: Date.now() });
-  }
-
-  function deliverEarly(manager: PathManager): void {
-    for (const [device, { packet, at }] of early) {
-      if (Date.now() - at > 5_000) early.delete(device);
-      else if (manager.fromRelay(device, packet)) early.delete(device);
-    }
-  }
-
-  function relayRefused(device: string, reason: string): void {
-    for (const m of managers.values()) m.refused(device, reason);
   }
 
   async function reportEndpoint(entry: NetworkState): Promise<void> {
@@ -312,17 +234,17 @@ export function createDaemon(options: DaemonOptions) {
     return run;
   }
 
-  async function teardown(networkId: string, reason: string): Promise<void> {
+  /** Removes the network's interface and forgets the network; undefined when it was not up. */
+  async function teardown(networkId: string, reason: string): Promise<Removed | undefined> {
     const entry = state.networks[networkId];
-    if (!entry) return;
+    if (!entry) return undefined;
     delete state.networks[networkId];
     announced.delete(networkId);
-    managers.get(networkId)?.close();
-    managers.delete(networkId);
-    pathsDirty = true;
+    forwarders?.close(networkId);
     save();
-    await backend.remove(entry.interface);
+    const existed = await backend.remove(entry.interface);
     log(`${entry.network_name}: removed ${entry.interface}: ${reason}`);
+    return { network_id: networkId, network: entry.network_name, interface: entry.interface, existed };
   }
 
   async function start(targets: NetworkTarget[]): Promise<void> {
@@ -347,41 +269,82 @@ export function createDaemon(options: DaemonOptions) {
     }
   }
 
-  /** `warren down <network>` removed an interface and edited the state file: forget it here. */
-  function reload(): void {
-    const onDisk = loadState();
-    for (const id of Object.keys(state.networks)) {
-      if (!onDisk?.networks[id]) delete state.networks[id];
+  /**
+   * `warren down`: the networks named (an id or a name; all when none) are taken down,
+   * after any sync of theirs that is under way, and a network waiting for approval is
+   * no longer waited for.
+   */
+  async function down(networkIds: string[]): Promise<Removed[]> {
+    const removed: Removed[] = [];
+    for (const id of networkIds) {
+      const target = waiting.get(id);
+      waiting.delete(id);
+      await running.get(id);
+      const gone = await teardown(id, "taken down by `warren down`");
+      if (gone) removed.push(gone);
+      else if (target) {
+        removed.push({ network_id: id, network: target.name, interface: "", existed: false });
+      }
     }
-    save();
+    return removed;
+  }
+
+  /** The daemon's view for `warren status`: its networks, their interfaces and paths. */
+  async function view(): Promise<StatusView> {
+    const paths = forwarders?.status() ?? {};
+    const networks = await Promise.all(
+      Object.values(state.networks).map(async (entry) =>
+        networkView(
+          entry,
+          await backend.status(entry.interface).catch(() => null),
+          paths[entry.network_id] ?? null,
+        ),
+      ),
+    );
+    return {
+      daemon: { running: true, pid: process.pid },
+      waiting: [...waiting.values()].map((t) => ({ network_id: t.id, network_name: t.name })),
+      networks,
+    };
   }
 
   async function stop(): Promise<void> {
     stopped = true;
     await Promise.allSettled([...running.values()]);
-    clearInterval(pathsTimer);
-    pathsDirty = true;
-    writePaths();
-    for (const m of managers.values()) m.close();
-    managers.clear();
+    forwarders?.stop();
     state.pid = null;
     save();
   }
 
-  return {
-    state,
-    start,
-    sync,
-    teardown,
-    resyncAll,
-    reportAll,
-    reload,
-    stop,
-    waiting,
+  const actions: DaemonActions = {
     userId,
-    onOffer,
-    fromRelay,
-    relayRefused,
+    networkOf: (id) => state.networks[id],
+    networksIn: (tenantId) =>
+      Object.values(state.networks)
+        .filter((n) => n.tenant_id === tenantId)
+        .map((n) => n.network_id),
+    isWaiting: (id) => waiting.has(id),
+    sync,
+    teardown: async (id, reason) => {
+      await teardown(id, reason);
+    },
+    resyncAll,
+  };
+
+  return {
+    ...actions,
+    /** the networks that are up (or coming up), as daemon.json records them */
+    networks: (): NetworkState[] => Object.values(state.networks),
+    /** the networks waiting for a moderator's approval */
+    waitingFor: (): NetworkTarget[] => [...waiting.values()],
+    start,
+    reportAll,
+    down,
+    view,
+    stop,
+    onOffer: (fromDevice: string, offer: Offer) => forwarders?.onOffer(fromDevice, offer),
+    fromRelay: (device: string, packet: Buffer) => forwarders?.fromRelay(device, packet),
+    relayRefused: (device: string, reason: string) => forwarders?.relayRefused(device, reason),
   };
 }
 

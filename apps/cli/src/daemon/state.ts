@@ -4,9 +4,10 @@ import { CliError } from "../output.js";
 import { configDir } from "../store/paths.js";
 
 /**
- * What `warren up` created on this machine, so `warren down` removes exactly that and
- * `warren status` knows where to look. One file, daemon.json in the config directory,
- * written atomically with mode 0600.
+ * What `warren up` created on this machine, so `warren down` removes exactly that (also
+ * after the daemon stopped) and `warren status` knows where to look when no daemon runs.
+ * One file, daemon.json in the state directory (the config directory unless a daemon is
+ * given another), written atomically with mode 0600.
  */
 export interface NetworkState {
   network_id: string;
@@ -28,10 +29,10 @@ export interface DaemonState {
   networks: Record<string, NetworkState>;
 }
 
-export const stateFile = () => path.join(configDir(), "daemon.json");
+export const stateFile = (dir = configDir()) => path.join(dir, "daemon.json");
 
-export function loadState(): DaemonState | undefined {
-  const file = stateFile();
+export function loadState(dir?: string): DaemonState | undefined {
+  const file = stateFile(dir);
   if (!existsSync(file)) return undefined;
   try {
     return JSON.parse(readFileSync(file, "utf8")) as DaemonState;
@@ -42,8 +43,8 @@ export function loadState(): DaemonState | undefined {
   }
 }
 
-export function saveState(state: DaemonState): void {
-  const file = stateFile();
+export function saveState(state: DaemonState, dir?: string): void {
+  const file = stateFile(dir);
   mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, "", { mode: 0o600 });
@@ -51,28 +52,8 @@ export function saveState(state: DaemonState): void {
   renameSync(temp, file);
 }
 
-export function clearState(): void {
-  rmSync(stateFile(), { force: true });
-}
-
-/**
- * True when the daemon with that pid still runs: the process exists and, where /proc
- * tells, its command line is a `warren up` (a pid reused after a crash is not ours, and
- * `warren down` must never signal it).
- */
-export function isRunning(pid: number | null | undefined): pid is number {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EPERM") return false;
-  }
-  try {
-    const args = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0");
-    return args.includes("up") && args.some((a) => /warren|bin\.ts|warren\.mjs/.test(a));
-  } catch {
-    return true; // no /proc here: trust the signal check
-  }
+export function clearState(dir?: string): void {
+  rmSync(stateFile(dir), { force: true });
 }
 
 /** The lowest listen port from 51820 that no other network of this state uses. */

@@ -1,4 +1,5 @@
 import { createLinuxBackend } from "./linux.js";
+import { createMemoryBackend } from "./memory-backend.js";
 import type { CommandRunner } from "./runner.js";
 
 /**
@@ -70,6 +71,11 @@ export interface WireGuardBackend {
 
 export interface BackendOptions {
   /**
+   * "system" (default): the machine's WireGuard; "memory": nothing on the machine is
+   * touched, the desired state is only kept (memory-backend.ts), on any platform.
+   */
+  kind?: "system" | "memory";
+  /**
    * "auto" (default): the kernel module, else wireguard-go; "always": wireguard-go only;
    * "never": the kernel module only.
    */
@@ -84,6 +90,7 @@ export function createBackend(
   platform: NodeJS.Platform = process.platform,
   options: BackendOptions = {},
 ): WireGuardBackend {
+  if (options.kind === "memory") return createMemoryBackend();
   if (platform === "linux") return createLinuxBackend(runner, options);
   if (platform === "darwin")
     throw new Error(`warren cannot manage WireGuard interfaces on macOS; ${EXPORT_ONLY}`);

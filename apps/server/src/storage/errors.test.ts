@@ -14,6 +14,13 @@ describe("which storage failures answer 503", () => {
     ["a full PostgreSQL disk", { code: "53100" }],
     ["a read-only PostgreSQL transaction", { code: "25006" }],
     ["a pool with no free connection in time", new Error("timeout exceeded when trying to connect")],
+    ["a PostgreSQL server that went away mid-query", new Error("Connection terminated unexpectedly")],
+    [
+      "a pooled connection broken by a restart",
+      new Error("Client has encountered a connection error and is not queryable"),
+    ],
+    ["a connection attempt past its timeout", new Error("timeout expired")],
+    ["a query past the client's read timeout", new Error("Query read timeout")],
   ])("%s", (_what, err) => {
     expect(isUnavailable(err)).toBe(true);
   });

@@ -47,7 +47,14 @@ export function isUnavailable(err: unknown): boolean {
     return true;
   }
   const msg = e?.message ?? "";
-  if (/Connection terminated|timeout exceeded when trying to connect|database ping timed out/i.test(msg)) {
+  // node-postgres: the server went away (a restart), a client broken by that used again,
+  // a connection or read past its timeout.
+  if (
+    /Connection terminated|not queryable|timeout exceeded when trying to connect|database ping timed out/i.test(
+      msg,
+    ) ||
+    /^(timeout expired|Query read timeout)$/.test(msg)
+  ) {
     return true;
   }
   // Redis: the bus, or ioredis refusing a command while disconnected.

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from "kysely";
+import { compiled } from "../compiled.js";
 import type { Schema, TenantRole } from "../schema.js";
 
 /**
@@ -7,6 +8,19 @@ import type { Schema, TenantRole } from "../schema.js";
  * them (tenants, networks).
  */
 export function createMembershipsRepository(db: Kysely<Schema>) {
+  const scopeIdsOf = compiled(db, (userId: string) =>
+    db
+      .selectFrom("tenant_members")
+      .select([sql<string>`'t'`.as("kind"), "tenant_id as id"])
+      .where("user_id", "=", userId)
+      .unionAll(
+        db
+          .selectFrom("network_members")
+          .select([sql<string>`'n'`.as("kind"), "network_id as id"])
+          .where("user_id", "=", userId)
+          .where("status", "=", "active"),
+      ),
+  );
   return {
     async tenantRole(tenantId: string, userId: string): Promise<TenantRole | undefined> {
       const row = await db
@@ -39,18 +53,7 @@ export function createMembershipsRepository(db: Kysely<Schema>) {
      * query (a socket's topics at every connect).
      */
     async scopeIdsOf(userId: string): Promise<{ tenants: string[]; networks: string[] }> {
-      const rows = await db
-        .selectFrom("tenant_members")
-        .select([sql<string>`'t'`.as("kind"), "tenant_id as id"])
-        .where("user_id", "=", userId)
-        .unionAll(
-          db
-            .selectFrom("network_members")
-            .select([sql<string>`'n'`.as("kind"), "network_id as id"])
-            .where("user_id", "=", userId)
-            .where("status", "=", "active"),
-        )
-        .execute();
+      const rows = await scopeIdsOf(userId);
       const out = { tenants: [] as string[], networks: [] as string[] };
       for (const row of rows) (row.kind === "t" ? out.tenants : out.networks).push(row.id);
       return out;

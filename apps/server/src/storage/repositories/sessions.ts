@@ -1,10 +1,31 @@
 import type { Kysely, Selectable } from "kysely";
+import { compiled } from "../compiled.js";
 import type { RefreshTokensTable, Schema, SessionsTable } from "../schema.js";
 
 export type SessionRow = Selectable<SessionsTable>;
 export type RefreshTokenRow = Selectable<RefreshTokensTable>;
 
 export function createSessionsRepository(db: Kysely<Schema>) {
+  const withAccount = compiled(db, (id: string) =>
+    db
+      .selectFrom("sessions")
+      .innerJoin("users", "users.id", "sessions.user_id")
+      .leftJoin("user_keys", "user_keys.id", "sessions.signin_key_id")
+      .select([
+        "sessions.id",
+        "sessions.user_id",
+        "sessions.created_at",
+        "sessions.expires_at",
+        "sessions.revoked_at",
+        "sessions.signin_key_id",
+        "sessions.proved_at",
+        "users.username",
+        "users.username_key",
+        "users.is_admin",
+        "user_keys.public_key as signin_key",
+      ])
+      .where("sessions.id", "=", id),
+  );
   return {
     /** A new session and its first refresh token, in one transaction. */
     async create(session: SessionRow, token: RefreshTokenRow): Promise<void> {
@@ -21,25 +42,7 @@ export function createSessionsRepository(db: Kysely<Schema>) {
      * one query: an upgrade is on the reconnect path of every client.
      */
     async withAccount(id: string) {
-      return db
-        .selectFrom("sessions")
-        .innerJoin("users", "users.id", "sessions.user_id")
-        .leftJoin("user_keys", "user_keys.id", "sessions.signin_key_id")
-        .select([
-          "sessions.id",
-          "sessions.user_id",
-          "sessions.created_at",
-          "sessions.expires_at",
-          "sessions.revoked_at",
-          "sessions.signin_key_id",
-          "sessions.proved_at",
-          "users.username",
-          "users.username_key",
-          "users.is_admin",
-          "user_keys.public_key as signin_key",
-        ])
-        .where("sessions.id", "=", id)
-        .executeTakeFirst();
+      return (await withAccount(id))[0];
     },
     async tokenByHash(hash: string): Promise<RefreshTokenRow | undefined> {
       return db.selectFrom("refresh_tokens").selectAll().where("token_hash", "=", hash).executeTakeFirst();
