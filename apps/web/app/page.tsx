@@ -172,9 +172,9 @@ function Home() {
     }
   }, [client, fail]);
   useLoad(load);
-  useHub("member_removed", () => void load());
-  useHub("tenant_deleted", () => void load());
-  useHub("member_joined", () => void load());
+  useHub("member.removed", () => void load());
+  useHub("tenant.deleted", () => void load());
+  useHub("member.joined", () => void load());
   return (
     <>
       <h1 className="text-2xl font-bold">{t("home.title")}</h1>

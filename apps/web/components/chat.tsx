@@ -43,13 +43,13 @@ export function Chat({ kind, id, role }: { kind: ChannelKind; id: string; role: 
   }, [client, kind, id, upsert, fail]);
   useLoad(load);
 
-  useHub("chat_message", (f) => {
+  useHub("chat.message", (f) => {
     if (inChannel(kind, id, f.data)) upsert([f.data]);
   });
-  useHub("chat_message_updated", (f) => {
+  useHub("chat.message_updated", (f) => {
     if (inChannel(kind, id, f.data)) upsert([f.data]);
   });
-  useHub("chat_message_deleted", (f) => {
+  useHub("chat.message_deleted", (f) => {
     if (inChannel(kind, id, f.data)) setMessages((list) => list.filter((m) => m.id !== f.data.id));
   });
 

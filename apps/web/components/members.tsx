@@ -38,7 +38,7 @@ export function Members({ tenantId, myRole }: { tenantId: string; myRole: Role |
   }, [client, tenantId, myRole, fail]);
   useLoad(load);
 
-  useHub("member_joined", (f) => {
+  useHub("member.joined", (f) => {
     if (f.tenant_id !== tenantId || f.network_id !== null) return;
     setMembers((list) =>
       list.some((m) => m.user.id === f.user.id)
@@ -46,12 +46,12 @@ export function Members({ tenantId, myRole }: { tenantId: string; myRole: Role |
         : [...list, { user: f.user, role: f.role ?? "member", joined_at: new Date().toISOString() }],
     );
   });
-  useHub("member_removed", (f) => {
+  useHub("member.removed", (f) => {
     if (f.tenant_id !== tenantId || f.network_id !== null) return;
     setMembers((list) => list.filter((m) => m.user.id !== f.user_id));
     if (f.reason === "banned") void load();
   });
-  useHub("member_updated", (f) => {
+  useHub("member.updated", (f) => {
     if (f.tenant_id !== tenantId) return;
     setMembers((list) => list.map((m) => (m.user.id === f.user_id ? { ...m, role: f.role } : m)));
   });

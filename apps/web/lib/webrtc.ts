@@ -46,7 +46,7 @@ export function createRoomMesh(options: {
     hub
       .request({ type, to: user, ...(device ? { to_device: device } : {}), payload: { room, ...payload } })
       .catch(() => {
-        // The peer went away; its peer_left closes the link.
+        // The peer went away; its room.peer_left closes the link.
       });
 
   function attach(user: string, link: Link, channel: RTCDataChannel) {
@@ -136,10 +136,10 @@ export function createRoomMesh(options: {
       if (!link.pc.remoteDescription) link.early.push(p.candidate);
       else await link.pc.addIceCandidate(p.candidate).catch(() => undefined);
     }),
-    hub.on("peer_joined", (f) => {
+    hub.on("room.peer_joined", (f) => {
       if (f.room === room) void call(f.user);
     }),
-    hub.on("peer_left", (f) => {
+    hub.on("room.peer_left", (f) => {
       if (f.room !== room) return;
       links.get(f.user)?.pc.close();
       links.delete(f.user);

@@ -17,7 +17,7 @@ async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<
 
 /**
  * A network page with a thousand peers, in Chromium: how long until every row is on
- * screen, and whether a hundred peer changes a second (real peer_updated frames from the
+ * screen, and whether a hundred peer changes a second (real peer.updated frames from the
  * server) freeze it. The figures are printed and written to test-output/peers-scale.json.
  */
 describe.skipIf(!CHROMIUM)("network page at scale", () => {
@@ -90,7 +90,7 @@ describe.skipIf(!CHROMIUM)("network page at scale", () => {
       return { sinceNavigation: now, sincePeersArrived: peers ? now - peers.responseEnd : null };
     });
 
-    // Watch the frame rate while the server sends peer_updated frames at the given rate.
+    // Watch the frame rate while the server sends peer.updated frames at the given rate.
     await page.locator("[data-testid=hub-state][data-state=online]").waitFor();
     await page.evaluate(() => {
       const g = globalThis as any;

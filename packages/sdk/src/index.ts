@@ -61,6 +61,7 @@ export type {
   RoomResult,
   SocketEvents,
   SocketOptions,
+  Version1Events,
   WarrenSocket,
   WebSocketConstructor,
   WebSocketLike,

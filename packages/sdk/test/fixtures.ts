@@ -57,7 +57,7 @@ export async function restartableServer(backend: Backend, settings: RawSettings)
     get server() {
       return current;
     },
-    /** Stops the server (clients hear server_shutdown), then starts it again after `downMs`. */
+    /** Stops the server (clients hear server.shutdown), then starts it again after `downMs`. */
     async restart(downMs = 0): Promise<void> {
       await current.close();
       await sleep(downMs);

@@ -33,7 +33,7 @@ describe("sdk socket", () => {
   });
   afterAll(async () => t?.close());
 
-  it("connects with the token as a subprotocol and resolves on welcome", async () => {
+  it("connects with the token as a subprotocol, speaking version 2, and resolves on welcome", async () => {
     const { client, user } = await signUp(t.url);
     const socket = open(client, { device: "laptop" });
     const opened = nextEvent(socket, "open");
@@ -42,7 +42,7 @@ describe("sdk socket", () => {
       "welcome",
       user.id,
       "laptop",
-      1,
+      2,
     ]);
     const event = await opened;
     expect([event.reconnected, event.lostRooms, event.welcome]).toEqual([false, [], welcome]);
@@ -91,10 +91,14 @@ describe("sdk socket", () => {
     const { room } = await a.request({ type: "room.create", name: "events", password: "hunter22" });
 
     const seen: string[] = [];
-    const off = a.on("peer_joined", (frame) => seen.push(frame.username));
-    const joined = nextEvent(a, "peer_joined");
+    const off = a.on("room.peer_joined", (frame) => seen.push(frame.username));
+    const joined = nextEvent(a, "room.peer_joined");
+    // The version-1 name still listens, to the same frame under its version-2 type.
+    const alias = nextEvent(a, "peer_joined");
     await b.request({ type: "room.join", room: room.id, password: "hunter22" });
     expect((await joined).user).toBe(bob.user.id);
+    expect(await alias).toBe(await joined);
+    expect((await alias).type).toBe("room.peer_joined");
     off();
 
     const relayed = nextEvent(b, "signal");

@@ -22,27 +22,27 @@ export interface DaemonActions {
 
 /** The hub frames the daemon acts on; handleFrame ignores every other type. */
 export const DAEMON_EVENTS = [
-  "peer_added",
-  "peer_updated",
-  "peer_removed",
-  "network_updated",
-  "network_deleted",
-  "member_removed",
-  "member_joined",
-  "tenant_deleted",
+  "peer.added",
+  "peer.updated",
+  "peer.removed",
+  "network.updated",
+  "network.deleted",
+  "member.removed",
+  "member.joined",
+  "tenant.deleted",
 ] as const;
 
 /** What a hub frame means for the daemon's interfaces; everything else is ignored. */
 export function handleFrame(daemon: DaemonActions, frame: ServerFrame): Promise<void> | undefined {
   switch (frame.type) {
-    // peer_status (a device's socket came or went) changes nothing in WireGuard: a new
-    // endpoint arrives as peer_updated. Syncing on it would cost every device a REST
+    // peer.status (a device's socket came or went) changes nothing in WireGuard: a new
+    // endpoint arrives as peer.updated. Syncing on it would cost every device a REST
     // call each time any peer connects.
-    case "peer_added":
-    case "peer_updated":
-    case "network_updated":
+    case "peer.added":
+    case "peer.updated":
+    case "network.updated":
       return daemon.networkOf(frame.network_id) ? daemon.sync(frame.network_id) : undefined;
-    case "peer_removed": {
+    case "peer.removed": {
       const network = daemon.networkOf(frame.network_id);
       if (!network) return undefined;
       if (frame.peer_id === network.peer_id) {
@@ -50,24 +50,24 @@ export function handleFrame(daemon: DaemonActions, frame: ServerFrame): Promise<
       }
       return daemon.sync(frame.network_id);
     }
-    case "member_removed":
+    case "member.removed":
       return frame.user_id === daemon.userId ? removedFrom(daemon, frame) : undefined;
-    case "member_joined":
+    case "member.joined":
       // A moderator approved a join request this daemon is waiting for.
       if (frame.user.id === daemon.userId && frame.network_id && daemon.isWaiting(frame.network_id)) {
         return daemon.resyncAll();
       }
       return undefined;
-    case "network_deleted":
+    case "network.deleted":
       return daemon.teardown(frame.network_id, "the network was deleted");
-    case "tenant_deleted":
+    case "tenant.deleted":
       return inTenant(daemon, frame.tenant_id, "the community was deleted");
     default:
       return undefined;
   }
 }
 
-function removedFrom(daemon: DaemonActions, frame: Frame<"member_removed">): Promise<void> {
+function removedFrom(daemon: DaemonActions, frame: Frame<"member.removed">): Promise<void> {
   const why =
     frame.reason === "banned"
       ? `banned${frame.ban_reason ? ` (${frame.ban_reason})` : ""}${frame.until ? ` until ${frame.until}` : ""}`

@@ -1,3 +1,4 @@
+import { version1Text } from "@warren/protocol";
 import type { Services } from "../services/index.js";
 import type { Connection } from "./connection.js";
 import type { DmDelivery } from "./dm-delivery.js";
@@ -28,7 +29,9 @@ export async function catchUp(deps: CatchUpDeps, downSinceMs: number): Promise<v
     if (!topic.startsWith("tenant:") && !topic.startsWith("network:")) continue;
     const frames = await services.chat.missed(topic, downSinceMs - 5000, CHAT_LIMIT);
     for (const frame of frames) {
-      for (const conn of local.socketsOf(topic) ?? []) outbox.send(conn, frame, "chat_message");
+      const v1 = version1Text(frame);
+      for (const conn of local.socketsOf(topic) ?? [])
+        outbox.send(conn, conn.identity.protocol === 1 ? v1 : frame, "chat.message");
     }
   }
   for (const conn of deps.connections) await dmDelivery.fetch(conn);

@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION, type WelcomeFrame } from "@warren/protocol";
+import type { WelcomeFrame } from "@warren/protocol";
 import { type RawData, WebSocket } from "ws";
 import type { HubConfig } from "../config.js";
 
@@ -28,6 +28,11 @@ export interface Identity {
   session: string;
   signinKey: string | null;
   isAdmin: boolean;
+  /**
+   * the protocol version the socket speaks (upgrade.ts): 1 gets the version-1 frame
+   * names, rewritten once per frame for all such sockets (hub.ts, outbox.ts)
+   */
+  protocol: number;
 }
 
 /**
@@ -118,6 +123,6 @@ export function welcomeOf(conn: Connection, hub: HubConfig): WelcomeFrame {
       message_burst_limit: hub.messageBurst,
       heartbeat_interval_ms: hub.heartbeatIntervalMs,
     },
-    protocol_version: PROTOCOL_VERSION,
+    protocol_version: conn.identity.protocol,
   };
 }

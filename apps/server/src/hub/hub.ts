@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Duplex } from "node:stream";
-import { CLOSE, uuidv7 } from "@warren/protocol";
+import { CLOSE, uuidv7, version1Text } from "@warren/protocol";
 import type { Redis } from "ioredis";
 import { type RawData, WebSocketServer } from "ws";
 import type { Bus, BusEvent } from "../bus/bus.js";
@@ -20,7 +20,7 @@ import { startLiveness } from "./liveness.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
 import { createPacketRelay } from "./packet-relay.js";
-import { createUpgradeCheck, refuse, SUBPROTOCOL, WS_PATHS } from "./upgrade.js";
+import { createUpgradeCheck, refuse, selectSubprotocol, WS_PATHS } from "./upgrade.js";
 
 /**
  * The upgrading socket's error listener. Defined out here, not as an arrow inside
@@ -57,7 +57,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     maxPayload: hub.maxMessageBytes,
     perMessageDeflate: false,
     clientTracking: false,
-    handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+    handleProtocols: selectSubprotocol,
     WebSocket: hubSocketClass({
       message: (conn, data, isBinary) => receive(conn, data, isBinary),
       pong(conn) {
@@ -94,10 +94,19 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     services.signaling.observe(event);
     packets.observe(event);
     switch (event.kind) {
-      case "frame":
-        for (const conn of sockets)
-          if (conn.id !== event.except) outbox.send(conn, event.frame, event.type ?? "event");
+      case "frame": {
+        // Version-1 sockets get the frame under its old name, rewritten once for all of them.
+        let v1: string | undefined;
+        for (const conn of sockets) {
+          if (conn.id === event.except) continue;
+          if (conn.identity.protocol !== 1) outbox.send(conn, event.frame, event.type ?? "event");
+          else {
+            v1 ??= version1Text(event.frame);
+            outbox.send(conn, v1, event.type ?? "event");
+          }
+        }
         return;
+      }
       case "room.subscribe":
         for (const conn of [...sockets]) local.add(topics.room(event.room), conn);
         return;
@@ -348,7 +357,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
       server.on("upgrade", onUpgrade);
     },
     /**
-     * Graceful stop: no new sockets; every client hears server_shutdown and
+     * Graceful stop: no new sockets; every client hears server.shutdown and
      * is closed with 1001; resolves when all are gone or the time is up.
      */
     async shutdown(timeoutMs: number): Promise<void> {
@@ -358,9 +367,10 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
       stopLiveness();
       for (const t of graceTimers.values()) clearTimeout(t);
       graceTimers.clear();
-      const frame = JSON.stringify({ type: "server_shutdown", reconnect_after_ms: hub.reconnectAfterMs });
+      const frame = JSON.stringify({ type: "server.shutdown", reconnect_after_ms: hub.reconnectAfterMs });
+      const v1 = version1Text(frame);
       for (const conn of connections) {
-        outbox.send(conn, frame, "server_shutdown");
+        outbox.send(conn, conn.identity.protocol === 1 ? v1 : frame, "server.shutdown");
         metrics.closed("shutdown");
         conn.ws.close(CLOSE.going_away, "server shutting down");
       }

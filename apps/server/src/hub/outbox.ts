@@ -1,4 +1,4 @@
-import { CLOSE, ERRORS, type ErrorCode, type ErrorFrame } from "@warren/protocol";
+import { CLOSE, ERRORS, type ErrorCode, type ErrorFrame, version1Type } from "@warren/protocol";
 import { WebSocket } from "ws";
 import type { Metrics } from "../observability/metrics.js";
 import type { Connection } from "./connection.js";
@@ -96,8 +96,14 @@ export function createOutbox(metrics: Metrics, slowClientBytes: number) {
       if (socket) socket.write(PING);
       else conn.ws.ping();
     },
+    /**
+     * One socket's own frame (a reply, its welcome), serialised for it: under its
+     * version-1 name for a version-1 socket. `send` takes text made once for many sockets,
+     * which the caller has rewritten for version-1 sockets already (hub.ts `deliver`).
+     */
     frame(conn: Connection, frame: { type: string; [key: string]: unknown }): boolean {
-      return send(conn, JSON.stringify(frame), frame.type);
+      const type = conn.identity.protocol === 1 ? version1Type(frame.type) : frame.type;
+      return send(conn, JSON.stringify(type === frame.type ? frame : { ...frame, type }), frame.type);
     },
     error(
       conn: Connection,

@@ -4,6 +4,7 @@ import {
   PACKET_KIND,
   REFUSAL,
   type RefusalName,
+  version1Type,
 } from "@warren/protocol";
 import type { Registry } from "prom-client";
 import { Counter, Gauge } from "prom-client";
@@ -27,14 +28,15 @@ export interface PacketRelayOptions {
   registry: Registry;
 }
 
-/** Events after which a relay permission may no longer hold. */
-const REVOKING = new Set([
-  "peer_removed",
-  "member_removed",
-  "network_deleted",
-  "tenant_deleted",
-  "device_deleted",
-]);
+/**
+ * Events after which a relay permission may no longer hold; version-1 names too, which
+ * instances not yet upgraded publish.
+ */
+const REVOKING = new Set(
+  ["peer.removed", "member.removed", "network.deleted", "tenant.deleted", "device_deleted"].flatMap(
+    (type) => [type, version1Type(type)],
+  ),
+);
 /** A pair counts as active while it carried a packet this recently. */
 const ACTIVE_MS = 30_000;
 

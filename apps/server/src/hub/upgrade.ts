@@ -1,6 +1,13 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { ERRORS, type ErrorCode, uuidv7 } from "@warren/protocol";
+import {
+  ERRORS,
+  type ErrorCode,
+  OLDEST_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  subprotocolOf,
+  uuidv7,
+} from "@warren/protocol";
 import type { Redis } from "ioredis";
 import proxyAddr from "proxy-addr";
 import { RateLimiterMemory, RateLimiterRedis } from "rate-limiter-flexible";
@@ -11,7 +18,12 @@ import type { Services } from "../services/index.js";
 import type { Identity } from "./connection.js";
 
 export const WS_PATHS = new Set(["/v1/ws", "/ws"]);
-export const SUBPROTOCOL = "warren.v1";
+/** The versions the hub speaks, newest first. */
+const VERSIONS = Array.from(
+  { length: PROTOCOL_VERSION - OLDEST_PROTOCOL_VERSION + 1 },
+  (_, i) => PROTOCOL_VERSION - i,
+);
+
 const DEVICE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export interface UpgradeOptions {
@@ -46,6 +58,28 @@ export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
   }
   return url.searchParams.get("token") ?? undefined;
 }
+
+/**
+ * The protocol version a socket speaks: the newest `warren.v<n>` among the subprotocols
+ * its client offered (the one the handshake answers with), else 1. A version is asked for
+ * in the handshake, not in the URL: the server's answer confirms it before any frame, a
+ * browser sets it where it already puts its token, and an older server answers with the
+ * newest it knows instead of ignoring it.
+ */
+export function protocolVersionOf(offered: Iterable<string>): number {
+  const names = new Set(offered);
+  return VERSIONS.find((v) => names.has(subprotocolOf(v))) ?? OLDEST_PROTOCOL_VERSION;
+}
+
+/** The subprotocol the handshake answers with: the newest version offered (warren.v2, warren.v1), or none. */
+export function selectSubprotocol(offered: Set<string>): string | false {
+  const version = VERSIONS.find((v) => offered.has(subprotocolOf(v)));
+  return version === undefined ? false : subprotocolOf(version);
+}
+
+/** The subprotocols in a request's Sec-WebSocket-Protocol header. */
+const offeredOf = (req: IncomingMessage): string[] =>
+  (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim());
 
 /** Answers an upgrade request with a plain HTTP error in the REST error shape, then closes. */
 export function refuse(
@@ -167,6 +201,7 @@ export function createUpgradeCheck(o: UpgradeOptions) {
       session: principal.sessionId,
       signinKey,
       isAdmin: isServerAdmin(user, admins),
+      protocol: protocolVersionOf(offeredOf(req)),
     };
   }
 }

@@ -81,7 +81,7 @@ export function createChat(repo: ChatRepository, users: UsersRepository, bus: Bu
 
   return {
     /**
-     * The chat_message frames a topic (tenant:<id> or network:<id>) had since `sinceMs`,
+     * The chat.message frames a topic (tenant:<id> or network:<id>) had since `sinceMs`,
      * oldest first, at most `limit`: what sockets missed while Redis was away.
      */
     async missed(topic: string, sinceMs: number, limit: number): Promise<string[]> {
@@ -89,7 +89,7 @@ export function createChat(repo: ChatRepository, users: UsersRepository, bus: Bu
       if (kind !== "tenant" && kind !== "network") return [];
       const scope = kind === "tenant" ? { tenantId: id } : { networkId: id };
       const rows = await repo.after(scope, uuidv7Floor(sinceMs), limit);
-      return rows.map((row) => JSON.stringify({ type: "chat_message", data: toChatMessage(row) }));
+      return rows.map((row) => JSON.stringify({ type: "chat.message", data: toChatMessage(row) }));
     },
 
     async post(
@@ -114,7 +114,7 @@ export function createChat(repo: ChatRepository, users: UsersRepository, bus: Bu
       };
       await repo.insert(row);
       const message = toChatMessage({ ...row, username: author.username });
-      await emit(channel, { type: "chat_message", data: message });
+      await emit(channel, { type: "chat.message", data: message });
       return message;
     },
 
@@ -146,7 +146,7 @@ export function createChat(repo: ChatRepository, users: UsersRepository, bus: Bu
       const message = toChatMessage({ ...row, body: content, edited_at: at });
       await emit(
         { tenantId: row.tenant_id, networkId: row.network_id },
-        { type: "chat_message_updated", data: message },
+        { type: "chat.message_updated", data: message },
       );
       return message;
     },
@@ -162,7 +162,7 @@ export function createChat(repo: ChatRepository, users: UsersRepository, bus: Bu
       if (!(await repo.delete(messageId))) throw new AppError("not_found", "No such message");
       const channel = { tenantId: row.tenant_id, networkId: row.network_id };
       await emit(channel, {
-        type: "chat_message_deleted",
+        type: "chat.message_deleted",
         data: { id: row.id, tenant_id: row.tenant_id, network_id: row.network_id },
       });
       // Moderation is what a community's audit log is for; people tidying their own words are not.

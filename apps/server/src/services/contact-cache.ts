@@ -1,19 +1,23 @@
+import { version1Type } from "@warren/protocol";
 import type { BusEvent } from "../bus/bus.js";
 
 /**
  * Events after which a cached "these two may contact each other" may no longer hold:
- * someone left or lost a room, community or network, or one was deleted.
+ * someone left or lost a room, community or network, or one was deleted. Version-1
+ * names too: instances not yet upgraded publish them.
  */
-const REVOKING = new Set([
-  "peer_left",
-  "room.deleted",
-  "kicked",
-  "member_removed",
-  "member_updated",
-  "peer_removed",
-  "network_deleted",
-  "tenant_deleted",
-]);
+const REVOKING = new Set(
+  [
+    "room.peer_left",
+    "room.deleted",
+    "kicked",
+    "member.removed",
+    "member.updated",
+    "peer.removed",
+    "network.deleted",
+    "tenant.deleted",
+  ].flatMap((type) => [type, version1Type(type)]),
+);
 
 /**
  * The relay rule's answer for a pair of users, kept a few seconds when it cost a round

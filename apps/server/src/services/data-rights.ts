@@ -210,7 +210,7 @@ export function createDataRights(deps: {
       const me = topics.user(userId);
       for (const p of gone.peers) {
         await frame(topics.network(p.network_id), {
-          type: "peer_removed",
+          type: "peer.removed",
           network_id: p.network_id,
           peer_id: p.id,
           device_id: p.device_id,
@@ -219,7 +219,7 @@ export function createDataRights(deps: {
       }
       for (const n of gone.networks) {
         const f = {
-          type: "member_removed",
+          type: "member.removed",
           tenant_id: n.tenant_id,
           network_id: n.network_id,
           user_id: userId,
@@ -230,7 +230,7 @@ export function createDataRights(deps: {
       }
       for (const tenantId of gone.communities) {
         const f = {
-          type: "member_removed",
+          type: "member.removed",
           tenant_id: tenantId,
           network_id: null,
           user_id: userId,

@@ -105,7 +105,7 @@ export function createDevices({ db, repos, bus, audit, state }: DeviceDeps) {
     const shown = await views.withOnline(peers);
     for (const peer of shown) {
       await events.frame(topics.network(peer.network_id), {
-        type: "peer_updated",
+        type: "peer.updated",
         network_id: peer.network_id,
         peer,
       });
@@ -205,7 +205,7 @@ export function createDevices({ db, repos, bus, audit, state }: DeviceDeps) {
       return load(userId, id);
     },
 
-    /** Deletes the device with its peers; each network hears peer_removed once it is gone. */
+    /** Deletes the device with its peers; each network hears peer.removed once it is gone. */
     async remove(userId: string, id: string, ctx?: RequestContext): Promise<void> {
       const peers = await db.transaction().execute(async (tx) => {
         const peersOf = await createPeersRepository(tx).ofDevice(id);
@@ -214,7 +214,7 @@ export function createDevices({ db, repos, bus, audit, state }: DeviceDeps) {
       });
       for (const p of peers) {
         await events.frame(topics.network(p.network_id), {
-          type: "peer_removed",
+          type: "peer.removed",
           network_id: p.network_id,
           peer_id: p.id,
           device_id: p.device_id,

@@ -52,7 +52,7 @@ export function createInvites({ db, repos, bus, audit, clock = systemClock }: Te
     const user = await repos.users.byId(userId);
     await events.subscribe(userId, [topics.tenant(tenantId)]);
     await events.frame(topics.tenant(tenantId), {
-      type: "member_joined",
+      type: "member.joined",
       tenant_id: tenantId,
       network_id: null,
       user: { id: userId, username: user?.username ?? "" },
@@ -64,7 +64,7 @@ export function createInvites({ db, repos, bus, audit, clock = systemClock }: Te
     const user = await repos.users.byId(userId);
     await events.subscribe(userId, [topics.network(networkId)]);
     await events.frame(topics.network(networkId), {
-      type: "member_joined",
+      type: "member.joined",
       tenant_id: tenantId,
       network_id: networkId,
       user: { id: userId, username: user?.username ?? "" },

@@ -18,7 +18,7 @@ export function createKeyChangeNotifier(scopes: Scopes, bus: Bus): KeyChangeNoti
   return async (key, change) => {
     if (key.device === null) return;
     const frame: KeysChangedFrame = {
-      type: "keys_changed",
+      type: "keys.changed",
       user: key.user_id,
       change,
       key: { id: key.id, kind: key.kind, device: key.device },

@@ -62,7 +62,7 @@ export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {
     if (status === "active") {
       await events.subscribe(userId, view.id);
       await events.frame(topics.network(view.id), {
-        type: "member_joined",
+        type: "member.joined",
         tenant_id: view.tenant_id,
         network_id: view.id,
         user,
@@ -70,7 +70,7 @@ export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {
       });
     } else {
       // Join requests are for those who may see the network and answer them, not for every member.
-      const frame = { type: "join_request" as const, tenant_id: view.tenant_id, network_id: view.id, user };
+      const frame = { type: "join.request" as const, tenant_id: view.tenant_id, network_id: view.id, user };
       for (const m of await repos.networks.moderators(view.id)) {
         if (mayViewNetwork(m.role, view, m.status) && mayInCommunity(m.role, "approve_join")) {
           await events.frame(topics.user(m.user_id), frame);
@@ -113,7 +113,7 @@ export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {
     });
     if (!result) return undefined;
     const frame = {
-      type: "member_removed" as const,
+      type: "member.removed" as const,
       tenant_id: view.tenant_id,
       network_id: view.id,
       user_id: userId,
@@ -125,7 +125,7 @@ export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {
     await events.frame(topics.user(userId), frame);
     for (const peer of result.peers) {
       await events.frame(topics.network(view.id), {
-        type: "peer_removed",
+        type: "peer.removed",
         network_id: view.id,
         peer_id: peer.id,
         device_id: peer.device_id,
@@ -225,7 +225,7 @@ export function createNetworkMembers({ db, repos, bus, audit }: NetworkDeps) {
         throw new AppError("not_found", "No pending request from that user");
       }
       await events.frame(topics.user(targetId), {
-        type: "join_denied",
+        type: "join.denied",
         tenant_id: view.tenant_id,
         network_id: networkId,
       });

@@ -237,7 +237,7 @@ export function createNetworks({ db, dialect, repos, bus, audit }: NetworkDeps) 
       });
       const { updated_at: _, ...shown } = changes;
       await events.frame(topics.network(networkId), {
-        type: "network_updated",
+        type: "network.updated",
         network_id: networkId,
         tenant_id: view.tenant_id,
         changes: shown,
@@ -256,7 +256,7 @@ export function createNetworks({ db, dialect, repos, bus, audit }: NetworkDeps) 
       // Peers, memberships, bans, reservations and chat go with it (ON DELETE CASCADE).
       await repos.networks.delete(networkId);
       await events.frame(topics.network(networkId), {
-        type: "network_deleted",
+        type: "network.deleted",
         network_id: networkId,
         tenant_id: view.tenant_id,
       });

@@ -20,7 +20,7 @@ interface Repos {
 
 /**
  * The paths devices report to their peers (direct or relay, and why): the latest report
- * per peer is kept, shown with the network's peers and announced as peer_path, so the
+ * per peer is kept, shown with the network's peers and announced as peer.path, so the
  * dashboard can answer "why is this relayed?".
  */
 export function createPeerPaths({ repos, bus }: { repos: Repos; bus: Bus }) {
@@ -39,7 +39,7 @@ export function createPeerPaths({ repos, bus }: { repos: Repos; bus: Bus }) {
         at,
       );
       await events.frame(topics.network(peer.network_id), {
-        type: "peer_path",
+        type: "peer.path",
         network_id: peer.network_id,
         peer_id: peer.id,
         device_id: peer.device_id,

@@ -14,7 +14,7 @@ interface PresenceDeps {
 }
 
 const statusFrame = (p: PeerView, status: "online" | "offline"): PeerEventFrame => ({
-  type: "peer_status",
+  type: "peer.status",
   network_id: p.network_id,
   peer_id: p.id,
   status,

@@ -187,7 +187,7 @@ export function createPeers({ db, dialect, repos, bus, audit, state }: NetworkDe
       const added = await repos.peers.get(id);
       if (!added) throw peerNotFound();
       const peer = await withOnline(added);
-      await events.frame(topics.network(networkId), { type: "peer_added", network_id: networkId, peer });
+      await events.frame(topics.network(networkId), { type: "peer.added", network_id: networkId, peer });
       await audit.record(
         "peer.add",
         {
@@ -236,7 +236,7 @@ export function createPeers({ db, dialect, repos, bus, audit, state }: NetworkDe
       const after = await repos.peers.get(peerId);
       if (!after) throw peerNotFound();
       const peer = await withOnline(after);
-      await events.frame(topics.network(view.id), { type: "peer_updated", network_id: view.id, peer });
+      await events.frame(topics.network(view.id), { type: "peer.updated", network_id: view.id, peer });
       await audit.record(
         "address.change",
         {
@@ -258,7 +258,7 @@ export function createPeers({ db, dialect, repos, bus, audit, state }: NetworkDe
       }
       if (!(await repos.peers.delete(peerId))) throw peerNotFound();
       await events.frame(topics.network(peer.network_id), {
-        type: "peer_removed",
+        type: "peer.removed",
         network_id: peer.network_id,
         peer_id: peer.id,
         device_id: peer.device_id,
@@ -281,7 +281,7 @@ export function createPeers({ db, dialect, repos, bus, audit, state }: NetworkDe
       );
     },
 
-    /** PATCH /peers/:id/endpoint: the device reports where it can be reached; members hear peer_updated. */
+    /** PATCH /peers/:id/endpoint: the device reports where it can be reached; members hear peer.updated. */
     async setEndpoint(
       userId: string,
       peerId: string,
@@ -296,7 +296,7 @@ export function createPeers({ db, dialect, repos, bus, audit, state }: NetworkDe
       if (!after) throw peerNotFound();
       const peer = await withOnline(after);
       await events.frame(topics.network(after.network_id), {
-        type: "peer_updated",
+        type: "peer.updated",
         network_id: after.network_id,
         peer,
       });

@@ -112,7 +112,8 @@ export function createRooms(
       await remove(room, "owner_left");
       return;
     }
-    if (was) await emit(topics.room(room.id), { type: "peer_left", room: room.id, user: userId, reason });
+    if (was)
+      await emit(topics.room(room.id), { type: "room.peer_left", room: room.id, user: userId, reason });
   };
 
   const stats = { cleanupRuns: 0, roomsRemoved: 0 };
@@ -181,7 +182,7 @@ export function createRooms(
       if (added === "full") throw new AppError("room_full");
       if (added === "added") {
         await emit(topics.room(roomId), {
-          type: "peer_joined",
+          type: "room.peer_joined",
           room: roomId,
           user: actor.userId,
           username: actor.username,

@@ -51,7 +51,7 @@ export async function announceRemoval(
     how.reason === "banned" ? { ban_reason: how.ban_reason ?? null, until: how.until ?? null } : {};
   if (removal.wasMember) {
     const frame = {
-      type: "member_removed" as const,
+      type: "member.removed" as const,
       tenant_id: tenantId,
       network_id: null,
       user_id: userId,
@@ -63,7 +63,7 @@ export async function announceRemoval(
   }
   for (const networkId of removal.networks) {
     await events.frame(topics.network(networkId), {
-      type: "member_removed",
+      type: "member.removed",
       tenant_id: tenantId,
       network_id: networkId,
       user_id: userId,
@@ -73,7 +73,7 @@ export async function announceRemoval(
   }
   for (const peer of removal.peers) {
     await events.frame(topics.network(peer.network_id), {
-      type: "peer_removed",
+      type: "peer.removed",
       network_id: peer.network_id,
       peer_id: peer.id,
       device_id: peer.device_id,
@@ -203,7 +203,7 @@ export function createTenantMembers(deps: TenantDeps & { invites: Invites }) {
       if (target.role !== role) {
         await repos.tenants.setRole(tenantId, targetId, role);
         await events.frame(topics.tenant(tenantId), {
-          type: "member_updated",
+          type: "member.updated",
           tenant_id: tenantId,
           user_id: targetId,
           role,
@@ -253,13 +253,13 @@ export function createTenantMembers(deps: TenantDeps & { invites: Invites }) {
       });
       const topic = topics.tenant(tenantId);
       await events.frame(topic, {
-        type: "member_updated",
+        type: "member.updated",
         tenant_id: tenantId,
         user_id: targetId,
         role: "owner",
       });
       await events.frame(topic, {
-        type: "member_updated",
+        type: "member.updated",
         tenant_id: tenantId,
         user_id: actorId,
         role: "admin",

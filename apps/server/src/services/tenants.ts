@@ -226,7 +226,7 @@ export function createTenants({ db, repos, bus, audit }: TenantDeps) {
     },
 
     /**
-     * Deletes the community and everything in it. Members hear tenant_deleted first,
+     * Deletes the community and everything in it. Members hear tenant.deleted first,
      * then their sockets leave the community's and its networks' topics.
      */
     async delete(userId: string, tenantId: string, ctx?: RequestContext): Promise<void> {
@@ -236,7 +236,7 @@ export function createTenants({ db, repos, bus, audit }: TenantDeps) {
         repos.tenants.networkIds(tenantId),
       ]);
       await repos.tenants.delete(tenantId);
-      await events.frame(topics.tenant(tenantId), { type: "tenant_deleted", tenant_id: tenantId });
+      await events.frame(topics.tenant(tenantId), { type: "tenant.deleted", tenant_id: tenantId });
       const gone = [topics.tenant(tenantId), ...networks.map(topics.network)];
       for (const member of members) await events.unsubscribe(member, gone);
       await audit.record(

@@ -35,7 +35,7 @@ function Community({ id }: { id: string }) {
   useLoad(load);
 
   // Removed, banned or the community deleted: the page drops it at once.
-  useHub("member_removed", (f) => {
+  useHub("member.removed", (f) => {
     if (f.tenant_id === id && f.network_id === null && f.user_id === me?.id) {
       setLost(
         f.reason === "banned"
@@ -48,23 +48,23 @@ function Community({ id }: { id: string }) {
       setNetworks([]);
     }
   });
-  useHub("tenant_deleted", (f) => {
+  useHub("tenant.deleted", (f) => {
     if (f.tenant_id === id) {
       setLost(t("community.deleted"));
       setTenant(undefined);
     }
   });
-  useHub("member_joined", (f) => {
+  useHub("member.joined", (f) => {
     if (f.tenant_id === id)
       setTenant((c) => (c && f.network_id === null ? { ...c, member_count: c.member_count + 1 } : c));
   });
-  useHub("member_updated", (f) => {
+  useHub("member.updated", (f) => {
     if (f.tenant_id === id && f.user_id === me?.id) void load();
   });
-  useHub("network_updated", (f) => {
+  useHub("network.updated", (f) => {
     if (f.tenant_id === id) void load();
   });
-  useHub("network_deleted", (f) => {
+  useHub("network.deleted", (f) => {
     if (f.tenant_id === id) setNetworks((list) => list.filter((n) => n.id !== f.network_id));
   });
 

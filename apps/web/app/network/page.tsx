@@ -53,17 +53,17 @@ function NetworkView({ id }: { id: string }) {
   }, [client, id, fail]);
   useLoad(load);
 
-  useHub("peer_added", (f) => {
+  useHub("peer.added", (f) => {
     if (f.network_id === id)
       setPeers((list) => sortPeers([...list.filter((p) => p.id !== f.peer.id), f.peer]));
   });
-  useHub("peer_updated", (f) => {
+  useHub("peer.updated", (f) => {
     if (f.network_id === id) setPeers((list) => list.map((p) => (p.id === f.peer.id ? f.peer : p)));
   });
-  useHub("peer_removed", (f) => {
+  useHub("peer.removed", (f) => {
     if (f.network_id === id) setPeers((list) => list.filter((p) => p.id !== f.peer_id));
   });
-  useHub("peer_status", (f) => {
+  useHub("peer.status", (f) => {
     if (f.network_id !== id) return;
     const online = f.status === "online";
     setPeers((list) =>
@@ -74,17 +74,17 @@ function NetworkView({ id }: { id: string }) {
       ),
     );
   });
-  useHub("peer_path", (f) => {
+  useHub("peer.path", (f) => {
     if (f.network_id !== id) return;
     setPeers((list) => list.map((p) => (p.id === f.peer_id ? { ...p, path_report: f.report } : p)));
   });
-  useHub("member_joined", (f) => {
+  useHub("member.joined", (f) => {
     if (f.network_id === id) void load();
   });
-  useHub("join_request", (f) => {
+  useHub("join.request", (f) => {
     if (f.network_id === id) void load();
   });
-  useHub("member_removed", (f) => {
+  useHub("member.removed", (f) => {
     if (f.network_id !== id && !(f.network_id === null && f.tenant_id === network?.tenant_id)) return;
     if (f.user_id === me?.id) {
       setLost(t("network.removed"));
@@ -92,10 +92,10 @@ function NetworkView({ id }: { id: string }) {
     }
     setMembers((list) => list.filter((m) => m.user.id !== f.user_id));
   });
-  useHub("network_deleted", (f) => {
+  useHub("network.deleted", (f) => {
     if (f.network_id === id) setLost(t("network.deleted"));
   });
-  useHub("network_updated", (f) => {
+  useHub("network.updated", (f) => {
     if (f.network_id === id) void load();
   });
 

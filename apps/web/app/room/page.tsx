@@ -75,7 +75,7 @@ function Room({ id }: { id: string }) {
   }, [hubState, hub, join]);
   useEffect(() => () => mesh.current?.close(), []);
 
-  useHub("peer_joined", (f) => {
+  useHub("room.peer_joined", (f) => {
     if (f.room !== id) return;
     names.current.set(f.user, f.username);
     setMembers((list) =>
@@ -84,7 +84,7 @@ function Room({ id }: { id: string }) {
         : [...list, { user: f.user, username: f.username, online: true }],
     );
   });
-  useHub("peer_left", (f) => {
+  useHub("room.peer_left", (f) => {
     if (f.room === id) setMembers((list) => list.filter((m) => m.user !== f.user));
   });
 

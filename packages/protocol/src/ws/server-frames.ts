@@ -1,7 +1,10 @@
 import type { ErrorCode } from "../errors.js";
 import type { PeerPathReport } from "../http/peer-paths.js";
 
-/** Frames the server sends. Shapes are documented with examples in docs/protocol.md. */
+/**
+ * Frames the server sends, by their version-2 names (frame-names.ts has the version-1
+ * names). Shapes are documented with examples in docs/protocol.md.
+ */
 
 export interface WelcomeFrame {
   type: "welcome";
@@ -15,6 +18,7 @@ export interface WelcomeFrame {
     message_burst_limit: number;
     heartbeat_interval_ms: number;
   };
+  /** the protocol version this socket speaks: the one its client asked for, or 1 */
   protocol_version: number;
 }
 
@@ -23,7 +27,7 @@ export interface WelcomeFrame {
  * (GET /v1/users/{id}/keys); a new key must be accepted before messages are sealed to it.
  */
 export interface KeysChangedFrame {
-  type: "keys_changed";
+  type: "keys.changed";
   user: string;
   change: "added" | "removed";
   key: { id: string; kind: "ed25519" | "x25519"; device: string };
@@ -83,14 +87,14 @@ export interface PresenceFrame {
 }
 
 export type RoomEventFrame =
-  | { type: "peer_joined"; room: string; user: string; username: string }
-  | { type: "peer_left"; room: string; user: string; reason: "left" | "disconnected" | "kicked" }
+  | { type: "room.peer_joined"; room: string; user: string; username: string }
+  | { type: "room.peer_left"; room: string; user: string; reason: "left" | "disconnected" | "kicked" }
   | { type: "kicked"; room: string; by: string; until: string }
   | { type: "room.renamed"; room: string; name: string }
   | { type: "room.deleted"; room: string; reason: "deleted" | "owner_left" | "expired" }
   | { type: "broadcast"; room: string; from: string; from_device: string; payload: unknown };
 
-/** A chat message as the hub carries it (`chat_message`, the name earlier clients know). */
+/** A chat message as the hub carries it (`chat.message`). */
 export interface ChatMessageData {
   id: string;
   tenant_id: string;
@@ -105,9 +109,9 @@ export interface ChatMessageData {
 }
 
 export type ChatEventFrame =
-  | { type: "chat_message"; data: ChatMessageData }
-  | { type: "chat_message_updated"; data: ChatMessageData }
-  | { type: "chat_message_deleted"; data: { id: string; tenant_id: string; network_id: string | null } };
+  | { type: "chat.message"; data: ChatMessageData }
+  | { type: "chat.message_updated"; data: ChatMessageData }
+  | { type: "chat.message_deleted"; data: { id: string; tenant_id: string; network_id: string | null } };
 
 /** A user in a community event. */
 export interface MemberRef {
@@ -117,12 +121,12 @@ export interface MemberRef {
 
 /**
  * Membership of a community (network_id null) or of one of its networks.
- * member_removed goes to the scope's topic and to the removed user's own topic, before
+ * member.removed goes to the scope's topic and to the removed user's own topic, before
  * their sockets leave the scope's topics.
  */
 export type CommunityEventFrame =
   | {
-      type: "member_joined";
+      type: "member.joined";
       tenant_id: string;
       network_id: string | null;
       user: MemberRef;
@@ -130,7 +134,7 @@ export type CommunityEventFrame =
       status?: "active" | "pending";
     }
   | {
-      type: "member_removed";
+      type: "member.removed";
       tenant_id: string;
       network_id: string | null;
       user_id: string;
@@ -139,26 +143,26 @@ export type CommunityEventFrame =
       until?: string | null;
     }
   | {
-      type: "member_updated";
+      type: "member.updated";
       tenant_id: string;
       user_id: string;
       role: "owner" | "admin" | "moderator" | "member";
     }
   /** the community is gone; its members' sockets leave its topics next */
-  | { type: "tenant_deleted"; tenant_id: string };
+  | { type: "tenant.deleted"; tenant_id: string };
 
 /**
- * A network's own events. join_request goes to the user topics of those who
- * may answer it (moderators and above who can see the network); join_denied to the
- * requester's user topic; network_deleted to the network's topic, before its members'
+ * A network's own events. join.request goes to the user topics of those who
+ * may answer it (moderators and above who can see the network); join.denied to the
+ * requester's user topic; network.deleted to the network's topic, before its members'
  * sockets leave that topic.
  */
 export type NetworkEventFrame =
-  | { type: "network_deleted"; network_id: string; tenant_id: string }
+  | { type: "network.deleted"; network_id: string; tenant_id: string }
   /** an admin changed the network's settings; `changes` holds the fields that changed */
-  | { type: "network_updated"; network_id: string; tenant_id: string; changes: Record<string, unknown> }
-  | { type: "join_request"; tenant_id: string; network_id: string; user: MemberRef }
-  | { type: "join_denied"; tenant_id: string; network_id: string };
+  | { type: "network.updated"; network_id: string; tenant_id: string; changes: Record<string, unknown> }
+  | { type: "join.request"; tenant_id: string; network_id: string; user: MemberRef }
+  | { type: "join.denied"; tenant_id: string; network_id: string };
 
 /** A device in a network, as peer events carry it (the same object as GET /v1/networks/:id/peers). */
 export interface PeerData {
@@ -177,16 +181,16 @@ export interface PeerData {
 }
 
 /**
- * Peers of a network, sent to the network's topic (`peer_status`, the name earlier clients know).
- * peer_updated carries the whole peer after a rename, key rotation, address change or
- * new endpoint; peer_status says a device's first hub socket opened or its last closed.
+ * Peers of a network, sent to the network's topic.
+ * peer.updated carries the whole peer after a rename, key rotation, address change or
+ * new endpoint; peer.status says a device's first hub socket opened or its last closed.
  */
 export type PeerEventFrame =
-  | { type: "peer_added"; network_id: string; peer: PeerData }
-  | { type: "peer_updated"; network_id: string; peer: PeerData }
-  | { type: "peer_removed"; network_id: string; peer_id: string; device_id: string; user_id: string }
+  | { type: "peer.added"; network_id: string; peer: PeerData }
+  | { type: "peer.updated"; network_id: string; peer: PeerData }
+  | { type: "peer.removed"; network_id: string; peer_id: string; device_id: string; user_id: string }
   | {
-      type: "peer_status";
+      type: "peer.status";
       network_id: string;
       peer_id: string;
       status: "online" | "offline";
@@ -194,7 +198,7 @@ export type PeerEventFrame =
     }
   | {
       /** a device reported new paths to its peers (GET /networks/:id/peers has the latest) */
-      type: "peer_path";
+      type: "peer.path";
       network_id: string;
       peer_id: string;
       device_id: string;
@@ -231,7 +235,7 @@ export interface DirectMessageStatusFrame {
 }
 
 export interface ServerShutdownFrame {
-  type: "server_shutdown";
+  type: "server.shutdown";
   reconnect_after_ms: number;
 }
 

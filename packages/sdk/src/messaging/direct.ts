@@ -27,7 +27,7 @@ export interface DirectDeps {
 }
 
 const DEFAULT_KEY_MAX_AGE_MS = 5 * 60_000;
-/** How long keys_changed frames for one user are gathered before fetching their keys. */
+/** How long keys.changed frames for one user are gathered before fetching their keys. */
 const KEY_CHANGE_SETTLE_MS = 250;
 
 interface Ready {
@@ -166,7 +166,7 @@ export function createDirect(deps: DirectDeps) {
       // key raises key_change at once instead of at the next send.
       // A device replacing its keys sends several in a row: one fetch after the burst.
       const keyTimers = new Map<string, ReturnType<typeof setTimeout>>();
-      const offKeys = socket.on("keys_changed", (f) => {
+      const offKeys = socket.on("keys.changed", (f) => {
         clearTimeout(keyTimers.get(f.user));
         const timer = setTimeout(() => {
           keyTimers.delete(f.user);

@@ -80,7 +80,7 @@ export function createKeyDirectory(deps: KeyDirectoryDeps) {
     if (!previous && keys.length > 0) await saveTrusted(user, keys);
     if (previous) {
       // A device registers its two keys one after the other, so a fetch between them
-      // (keys_changed after the first) sees it half made. Its missing kind, for a device
+      // (keys.changed after the first) sees it half made. Its missing kind, for a device
       // whose trusted keys are all still there, is first use of that device: trusted as
       // a first set is, not reported as a change.
       const base = previous;
@@ -160,7 +160,7 @@ export function createKeyDirectory(deps: KeyDirectoryDeps) {
     },
 
     /**
-     * The server announced a change to `user`'s keys (keys_changed): fetch them again
+     * The server announced a change to `user`'s keys (keys.changed): fetch them again
      * now if this client already holds them, so a new key is reported at once rather
      * than at the next send. A user never fetched is left alone: their first fetch, when
      * one is needed, is the first sight (trust on first use) as before.

@@ -9,10 +9,10 @@ export function devicesResource(http: Http) {
     list: () => http<Static<typeof DeviceList>>("GET", "/v1/devices"),
     get: (id: string) => http<Device>("GET", one(id)),
     create: (body: CreateDeviceBody) => http<Device>("POST", "/v1/devices", body),
-    /** Renames the device; its networks hear peer_updated. */
+    /** Renames the device; its networks hear peer.updated. */
     update: (id: string, body: Static<typeof UpdateDeviceBody>) => http<Device>("PATCH", one(id), body),
     remove: (id: string) => http<void>("DELETE", one(id)),
-    /** Replaces the WireGuard public key; every network of the device hears peer_updated. */
+    /** Replaces the WireGuard public key; every network of the device hears peer.updated. */
     rotateKey: (id: string, publicKey: string) =>
       http<Device>("POST", `${one(id)}/rotate-key`, { public_key: publicKey }),
   };

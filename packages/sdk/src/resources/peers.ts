@@ -17,7 +17,7 @@ export function peersResource(http: Http) {
     /** Where my device can be reached: "host:port" or "[v6]:port". */
     setEndpoint: (id: string, endpoint: string) =>
       http<NetworkPeer>("PATCH", `${one(id)}/endpoint`, { endpoint }),
-    /** The path my device uses to each other peer (direct or relay, and why); members hear peer_path. */
+    /** The path my device uses to each other peer (direct or relay, and why); members hear peer.path. */
     reportPaths: (id: string, body: PeerPathsBody) => http<PeerPathReport>("PUT", `${one(id)}/paths`, body),
     /** Moves the device to another address (admins and the owner). */
     setAddress: (id: string, body: Static<typeof PeerAddressBody>) =>

@@ -1,9 +1,22 @@
-import { isErrorCode, type ServerFrame, statusOf } from "@warren/protocol";
+import {
+  currentType,
+  isErrorCode,
+  OLDEST_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+  type ServerFrame,
+  statusOf,
+  subprotocolOf,
+} from "@warren/protocol";
 import { WarrenError } from "../errors.js";
 import type { SocketOptions } from "./socket-types.js";
 
-/** The subprotocol the hub selects; the token rides along as "bearer.<token>" (docs/protocol.md "Connecting"). */
-export const SUBPROTOCOL = "warren.v1";
+/**
+ * The subprotocols offered, newest version first: the hub selects the newest it speaks
+ * (docs/protocol.md "Protocol versions"); the token rides along as "bearer.<token>"
+ * ("Connecting"). warren.v1 is offered too so that an older server, which knows only
+ * that one, still accepts the socket.
+ */
+export const SUBPROTOCOLS = [subprotocolOf(PROTOCOL_VERSION), subprotocolOf(OLDEST_PROTOCOL_VERSION)];
 
 export const disconnected = (message: string, details?: unknown) =>
   new WarrenError("disconnected", message, 0, details);
@@ -24,12 +37,15 @@ export function errorOf(frame: Extract<ServerFrame, { type: "error" }>): WarrenE
   return new WarrenError(frame.code, frame.message, status, details);
 }
 
-/** A text message as a frame: a JSON object with a string "type", else undefined (ignored). */
+/** A text message as a frame (under its version-2 name): a JSON object with a string "type", else undefined (ignored). */
 export function parseFrame(data: unknown): ServerFrame | undefined {
   if (typeof data !== "string") return undefined;
   try {
     const frame = JSON.parse(data) as unknown;
-    if (frame && typeof frame === "object" && typeof (frame as { type?: unknown }).type === "string") {
+    const type = (frame as { type?: unknown } | null)?.type;
+    if (frame && typeof frame === "object" && typeof type === "string") {
+      // A server that speaks only version 1 sends the old names: the same frames here.
+      (frame as { type: string }).type = currentType(type);
       return frame as ServerFrame;
     }
   } catch {

@@ -4,6 +4,8 @@ import type {
   RoomInfo,
   RoomMember,
   ServerFrame,
+  VERSION_2_NAMES,
+  Version1FrameType,
   WelcomeFrame,
 } from "@warren/protocol";
 import type { WarrenError } from "../errors.js";
@@ -62,13 +64,24 @@ export interface CloseEvent {
   willReconnect: boolean;
 }
 
-/** What on() can listen to: every server frame by its type, plus the socket's own lifecycle. */
-export type SocketEvents = { [K in ServerFrame["type"]]: FrameOf<K> } & {
-  open: OpenEvent;
-  close: CloseEvent;
-  /** every frame that is not the reply to a pending request, before its typed listeners */
-  frame: ServerFrame;
-};
+/**
+ * The version-1 names of renamed frames, for on() until protocol version 3: each hears
+ * the frame of its version-2 name (`peer_added` hears `peer.added` frames, whose type is
+ * "peer.added").
+ * @deprecated listen to the version-2 name
+ */
+export type Version1Events = { [K in Version1FrameType]: FrameOf<(typeof VERSION_2_NAMES)[K]> };
+
+/**
+ * What on() can listen to: every server frame by its (version-2) type, plus the
+ * socket's own lifecycle, plus the version-1 names as aliases.
+ */
+export type SocketEvents = { [K in ServerFrame["type"]]: FrameOf<K> } & Version1Events & {
+    open: OpenEvent;
+    close: CloseEvent;
+    /** every frame that is not the reply to a pending request, before its typed listeners */
+    frame: ServerFrame;
+  };
 
 export interface RoomResult {
   room: RoomInfo;

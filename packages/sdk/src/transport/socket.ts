@@ -1,9 +1,9 @@
-import { CLOSE, type ClientFrame, type WelcomeFrame } from "@warren/protocol";
+import { CLOSE, type ClientFrame, currentType, type WelcomeFrame } from "@warren/protocol";
 import { WarrenError } from "../errors.js";
 import { createBackoff } from "./backoff.js";
 import { createEmitter } from "./emitter.js";
 import { createRoomMemory } from "./rooms.js";
-import { disconnected, errorOf, parseFrame, SUBPROTOCOL, socketUrl } from "./socket-frames.js";
+import { disconnected, errorOf, parseFrame, SUBPROTOCOLS, socketUrl } from "./socket-frames.js";
 import type {
   OpenEvent,
   Replies,
@@ -97,7 +97,7 @@ export function createSocket(deps: SocketDeps, options: SocketOptions = {}): War
       );
     }
     return new Promise((resolve, reject) => {
-      const s = new Ctor(url, [SUBPROTOCOL, `bearer.${token}`]);
+      const s = new Ctor(url, [...SUBPROTOCOLS, `bearer.${token}`]);
       ws = s;
       const fail = (err: WarrenError) => {
         clearTimeout(timer);
@@ -225,7 +225,7 @@ export function createSocket(deps: SocketDeps, options: SocketOptions = {}): War
       return p.resolve(value as never);
     }
     memory.received(frame);
-    if (frame.type === "server_shutdown") shutdownDelayMs = frame.reconnect_after_ms;
+    if (frame.type === "server.shutdown") shutdownDelayMs = frame.reconnect_after_ms;
     events.emit("frame", frame);
     events.emit(frame.type, frame as never);
   }
@@ -250,7 +250,7 @@ export function createSocket(deps: SocketDeps, options: SocketOptions = {}): War
 
   function schedule() {
     if (stopped || reconnectTimer !== undefined || reconnecting) return;
-    // After server_shutdown, at least its reconnect_after_ms, plus the jittered backoff.
+    // After server.shutdown, at least its reconnect_after_ms, plus the jittered backoff.
     const delay = shutdownDelayMs + backoff.next();
     shutdownDelayMs = 0;
     reconnectTimer = setTimeout(() => {
@@ -330,7 +330,8 @@ export function createSocket(deps: SocketDeps, options: SocketOptions = {}): War
       sendRaw(frame);
       if (frame.type === "room.leave" || frame.type === "unsubscribe") memory.forget(frame.room);
     },
-    on: events.on,
+    // A version-1 frame name (peer_added) listens to its version-2 name (peer.added).
+    on: (type, handler) => events.on(currentType(type) as typeof type, handler),
     close() {
       if (stopped) return;
       stopped = true;

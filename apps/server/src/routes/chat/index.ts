@@ -26,7 +26,7 @@ export async function chatRoutes(app: FastifyInstance, { services }: RouteDeps) 
       {
         schema: {
           tags: ["chat"],
-          summary: `Post to ${where}; stored before the answer, then sent to members as chat_message`,
+          summary: `Post to ${where}; stored before the answer, then sent to members as chat.message`,
           params: IdParams,
           body: PostMessageBody,
           response: { 201: ChatMessage, ...errors(400, 401, 403, 404) },
@@ -63,7 +63,7 @@ export async function chatRoutes(app: FastifyInstance, { services }: RouteDeps) 
     {
       schema: {
         tags: ["chat"],
-        summary: "Edit your message; members are sent chat_message_updated",
+        summary: "Edit your message; members are sent chat.message_updated",
         params: IdParams,
         body: EditMessageBody,
         response: { 200: ChatMessage, ...errors(400, 401, 403, 404) },
@@ -78,7 +78,7 @@ export async function chatRoutes(app: FastifyInstance, { services }: RouteDeps) 
       schema: {
         tags: ["chat"],
         summary:
-          "Delete your message, or anyone's as a moderator or above; members are sent chat_message_deleted",
+          "Delete your message, or anyone's as a moderator or above; members are sent chat.message_deleted",
         params: IdParams,
         response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
       },

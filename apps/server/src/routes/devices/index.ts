@@ -63,7 +63,7 @@ export async function deviceRoutes(app: FastifyInstance, { services }: RouteDeps
     {
       schema: {
         ...common,
-        summary: "Rename a device; its networks hear peer_updated",
+        summary: "Rename a device; its networks hear peer.updated",
         params: DeviceParams,
         body: UpdateDeviceBody,
         response: { 200: Device, ...errors(400, 401, 404) },
@@ -77,7 +77,7 @@ export async function deviceRoutes(app: FastifyInstance, { services }: RouteDeps
     {
       schema: {
         ...common,
-        summary: "Delete a device and its peers; each of its networks hears peer_removed",
+        summary: "Delete a device and its peers; each of its networks hears peer.removed",
         params: DeviceParams,
         response: { 204: Type.Null(), ...errors(400, 401, 404) },
       },
@@ -94,7 +94,7 @@ export async function deviceRoutes(app: FastifyInstance, { services }: RouteDeps
       schema: {
         ...common,
         summary:
-          "Replace the device's WireGuard public key; every network it is in hears peer_updated with the new key",
+          "Replace the device's WireGuard public key; every network it is in hears peer.updated with the new key",
         params: DeviceParams,
         body: RotateKeyBody,
         response: { 200: Device, ...errors(400, 401, 404, 409) },

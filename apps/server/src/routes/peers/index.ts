@@ -62,7 +62,7 @@ export async function peerRoutes(app: FastifyInstance, { services }: RouteDeps) 
       schema: {
         ...common,
         summary:
-          "Take a device out of a network (its owner, or an admin of the community); members hear peer_removed",
+          "Take a device out of a network (its owner, or an admin of the community); members hear peer.removed",
         params: IdParams,
         response: { 204: Type.Null(), ...errors(400, 401, 403, 404) },
       },
@@ -78,7 +78,7 @@ export async function peerRoutes(app: FastifyInstance, { services }: RouteDeps) 
     {
       schema: {
         ...common,
-        summary: "Report where my device can be reached in this network; members hear peer_updated",
+        summary: "Report where my device can be reached in this network; members hear peer.updated",
         params: IdParams,
         body: PeerEndpointBody,
         response: { 200: NetworkPeer, ...errors(400, 401, 404) },
@@ -93,7 +93,7 @@ export async function peerRoutes(app: FastifyInstance, { services }: RouteDeps) 
     {
       schema: {
         ...common,
-        summary: "Move a device to another address (admins and the owner); members hear peer_updated",
+        summary: "Move a device to another address (admins and the owner); members hear peer.updated",
         params: PeerParams,
         body: PeerAddressBody,
         response: { 200: NetworkPeer, ...errors(400, 401, 403, 404, 409) },

@@ -15,7 +15,7 @@ export async function peerPathRoutes(app: FastifyInstance, { services }: RouteDe
       schema: {
         ...common,
         summary:
-          "Report the path my device uses to each other peer (direct or relay, and why); members hear peer_path",
+          "Report the path my device uses to each other peer (direct or relay, and why); members hear peer.path",
         params: IdParams,
         body: PeerPathsBody,
         response: { 200: PeerPathReport, ...errors(400, 401, 404) },
