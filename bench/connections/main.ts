@@ -10,7 +10,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { all, Load } from "../relay/load-client.js";
 import type { Mode, OpenReport, SocketSpec } from "../relay/messages.js";
-import { cpuSeconds, describeCode, describeMachine, rssBytes } from "../relay/proc.js";
+import { cpuSeconds, describeCode, describeMachine, rssBytes, syscalls } from "../relay/proc.js";
 import { fmt, log } from "../relay/report.js";
 import { sum } from "../relay/results.js";
 import {
@@ -58,6 +58,9 @@ interface Figures {
   failed: number;
   connect_seconds: number;
   server_cpu_us_per_connection: number;
+  /** the server's read and write system calls per accepted connection */
+  reads_per_connection: number;
+  writes_per_connection: number;
   heap_before_bytes: number;
   heap_after_bytes: number;
   heap_bytes_per_connection: number;
@@ -111,6 +114,7 @@ async function measure(
     const heap0 = await heapOf(server, heapFile);
     const rss0 = rssBytes(server.pid);
     const cpu0 = cpuSeconds(server.pid);
+    const io0 = syscalls(server.pid);
     const t0 = performance.now();
     log(`  ${mode}: opening ${specs.length} connections`);
     const open = (list: SocketSpec[], concurrency: (n: number) => number) =>
@@ -131,6 +135,7 @@ async function measure(
       ).then((replies) => replies.map((r) => r.report));
     const opened = merge(await open(specs, () => cfg.concurrency));
     const cpu1 = cpuSeconds(server.pid);
+    const io1 = syscalls(server.pid);
     const t1 = performance.now();
     await sleep(cfg.settleMs);
     const heap1 = await heapOf(server, heapFile);
@@ -156,6 +161,8 @@ async function measure(
       failed: opened.failed,
       connect_seconds: (t1 - t0) / 1000,
       server_cpu_us_per_connection: ((cpu1 - cpu0) / n) * 1e6,
+      reads_per_connection: (io1.reads - io0.reads) / n,
+      writes_per_connection: (io1.writes - io0.writes) / n,
       heap_before_bytes: heap0.heap_used,
       heap_after_bytes: heap1.heap_used,
       heap_bytes_per_connection: (heap1.heap_used - heap0.heap_used) / n,
@@ -203,6 +210,13 @@ function table(floor: Figures | undefined, warren: Figures | undefined): string 
       cell(warren, (f) => f.server_cpu_us_per_connection),
       ratio(warren?.server_cpu_us_per_connection, floor?.server_cpu_us_per_connection),
       `≤ ${TARGETS.cpu_per_connection_ratio_max}×${verdict(cpuRatio === undefined ? undefined : cpuRatio <= TARGETS.cpu_per_connection_ratio_max)}`,
+    ],
+    [
+      "server read / write system calls per accept",
+      floor ? `${fmt(floor.reads_per_connection, 2)} / ${fmt(floor.writes_per_connection, 2)}` : "—",
+      warren ? `${fmt(warren.reads_per_connection, 2)} / ${fmt(warren.writes_per_connection, 2)}` : "—",
+      "",
+      "",
     ],
     [
       "heap per idle connection after GC, bytes",

@@ -283,6 +283,11 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     void check(req, socket).then(
       (identity) => {
         if (!identity || socket.destroyed) return;
+        // The 101 response waits until this turn of the event loop ends: when the
+        // socket's topics are known at once (one instance, SQLite), the welcome goes out
+        // in the same write instead of a second one.
+        socket.cork();
+        setImmediate(() => socket.uncork());
         wss.handleUpgrade(req, socket, head, (ws) => {
           // One account cannot hold this instance's sockets: one over the cap is told
           // why (a close reason a browser can read) and closed.
