@@ -3,8 +3,16 @@ import { backends, postgresBackend, sqliteBackend } from "../../test/helpers/bac
 import { createDatabase } from "./create-database.js";
 import { describeSchema } from "./introspect.js";
 import { migrate } from "./migrations/index.js";
+import { analyticsRepositoryContract } from "./repositories/analytics.contract.js";
+import { auditContract } from "./repositories/audit.contract.js";
+import { blocksContract } from "./repositories/blocks.contract.js";
+import { challengesContract } from "./repositories/challenges.contract.js";
 import { directMessagesContract } from "./repositories/direct-messages.contract.js";
-import { repositoryContract } from "./repositories/repositories.contract.js";
+import { keysContract } from "./repositories/keys.contract.js";
+import { recoveryCodesContract } from "./repositories/recovery-codes.contract.js";
+import { roomsContract } from "./repositories/rooms.contract.js";
+import { sessionsContract } from "./repositories/sessions.contract.js";
+import { usersContract } from "./repositories/users.contract.js";
 
 for (const backend of backends()) {
   const open = async () => {
@@ -13,7 +21,15 @@ for (const backend of backends()) {
     await migrate(database.db);
     return { database, drop: made.drop };
   };
-  repositoryContract(backend.name, open);
+  analyticsRepositoryContract(backend.name, open);
+  roomsContract(backend.name, open);
+  blocksContract(backend.name, open);
+  usersContract(backend.name, open);
+  keysContract(backend.name, open);
+  sessionsContract(backend.name, open);
+  challengesContract(backend.name, open);
+  recoveryCodesContract(backend.name, open);
+  auditContract(backend.name, open);
   directMessagesContract(backend.name, open);
 
   describe(`migrations on ${backend.name}`, () => {

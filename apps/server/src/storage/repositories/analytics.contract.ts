@@ -1,12 +1,13 @@
 import { uuidv7 } from "@warren/protocol";
-import { expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AnalyticsSessionRow } from "./analytics.js";
+import { newUser, type Open, useDatabase } from "./fixtures.js";
 import type { Repositories } from "./index.js";
 import type { UserRow } from "./users.js";
 
 /**
- * The analytics repository's part of the repository contract: run inside
- * repositoryContract, on every backend, over its database. Each case uses days of its
+ * The analytics repository's part of the repository contract, on every backend, over
+ * the database of analyticsRepositoryContract. Each case uses days of its
  * own, so the cases do not see each other's rows.
  */
 export function analyticsContract(repos: () => Repositories, newUser: (over?: Partial<UserRow>) => UserRow) {
@@ -226,5 +227,13 @@ export function analyticsContract(repos: () => Repositories, newUser: (over?: Pa
     expect(await a.sessionById(s.id)).toBeUndefined();
     expect(await a.distinctActive("2007-07-07", "2007-07-07")).toBe(0);
     expect(await a.openSessionCount()).toBe(openBefore);
+  });
+}
+
+/** The analytics contract in a database of its own, on one backend. */
+export function analyticsRepositoryContract(name: string, open: Open) {
+  describe(`analytics repository on ${name}`, () => {
+    const { repos } = useDatabase(open);
+    analyticsContract(repos, newUser);
   });
 }
