@@ -8,10 +8,12 @@ import { auditContract } from "./repositories/audit.contract.js";
 import { blocksContract } from "./repositories/blocks.contract.js";
 import { challengesContract } from "./repositories/challenges.contract.js";
 import { directMessagesContract } from "./repositories/direct-messages.contract.js";
+import { invitesContract } from "./repositories/invites.contract.js";
 import { keysContract } from "./repositories/keys.contract.js";
 import { recoveryCodesContract } from "./repositories/recovery-codes.contract.js";
 import { roomsContract } from "./repositories/rooms.contract.js";
 import { sessionsContract } from "./repositories/sessions.contract.js";
+import { tenantsContract } from "./repositories/tenants.contract.js";
 import { usersContract } from "./repositories/users.contract.js";
 
 for (const backend of backends()) {
@@ -22,6 +24,8 @@ for (const backend of backends()) {
     return { database, drop: made.drop };
   };
   analyticsRepositoryContract(backend.name, open);
+  invitesContract(backend.name, open);
+  tenantsContract(backend.name, open);
   roomsContract(backend.name, open);
   blocksContract(backend.name, open);
   usersContract(backend.name, open);
