@@ -10,6 +10,7 @@ import { challengesContract } from "./repositories/challenges.contract.js";
 import { directMessagesContract } from "./repositories/direct-messages.contract.js";
 import { invitesContract } from "./repositories/invites.contract.js";
 import { keysContract } from "./repositories/keys.contract.js";
+import { networksContract } from "./repositories/networks.contract.js";
 import { recoveryCodesContract } from "./repositories/recovery-codes.contract.js";
 import { roomsContract } from "./repositories/rooms.contract.js";
 import { sessionsContract } from "./repositories/sessions.contract.js";
@@ -24,6 +25,7 @@ for (const backend of backends()) {
     return { database, drop: made.drop };
   };
   analyticsRepositoryContract(backend.name, open);
+  networksContract(backend.name, open);
   invitesContract(backend.name, open);
   tenantsContract(backend.name, open);
   roomsContract(backend.name, open);
