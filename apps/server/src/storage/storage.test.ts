@@ -7,10 +7,13 @@ import { analyticsRepositoryContract } from "./repositories/analytics.contract.j
 import { auditContract } from "./repositories/audit.contract.js";
 import { blocksContract } from "./repositories/blocks.contract.js";
 import { challengesContract } from "./repositories/challenges.contract.js";
+import { devicesContract } from "./repositories/devices.contract.js";
 import { directMessagesContract } from "./repositories/direct-messages.contract.js";
 import { invitesContract } from "./repositories/invites.contract.js";
 import { keysContract } from "./repositories/keys.contract.js";
+import { membershipsContract } from "./repositories/memberships.contract.js";
 import { networksContract } from "./repositories/networks.contract.js";
+import { peerPathsContract } from "./repositories/peer-paths.contract.js";
 import { recoveryCodesContract } from "./repositories/recovery-codes.contract.js";
 import { roomsContract } from "./repositories/rooms.contract.js";
 import { sessionsContract } from "./repositories/sessions.contract.js";
@@ -25,6 +28,9 @@ for (const backend of backends()) {
     return { database, drop: made.drop };
   };
   analyticsRepositoryContract(backend.name, open);
+  peerPathsContract(backend.name, open);
+  devicesContract(backend.name, open);
+  membershipsContract(backend.name, open);
   networksContract(backend.name, open);
   invitesContract(backend.name, open);
   tenantsContract(backend.name, open);
