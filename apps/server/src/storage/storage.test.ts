@@ -7,6 +7,7 @@ import { analyticsRepositoryContract } from "./repositories/analytics.contract.j
 import { auditContract } from "./repositories/audit.contract.js";
 import { blocksContract } from "./repositories/blocks.contract.js";
 import { challengesContract } from "./repositories/challenges.contract.js";
+import { chatContract } from "./repositories/chat.contract.js";
 import { devicesContract } from "./repositories/devices.contract.js";
 import { directMessagesContract } from "./repositories/direct-messages.contract.js";
 import { invitesContract } from "./repositories/invites.contract.js";
@@ -14,6 +15,7 @@ import { keysContract } from "./repositories/keys.contract.js";
 import { membershipsContract } from "./repositories/memberships.contract.js";
 import { networksContract } from "./repositories/networks.contract.js";
 import { peerPathsContract } from "./repositories/peer-paths.contract.js";
+import { personalDataContract } from "./repositories/personal-data.contract.js";
 import { recoveryCodesContract } from "./repositories/recovery-codes.contract.js";
 import { roomsContract } from "./repositories/rooms.contract.js";
 import { sessionsContract } from "./repositories/sessions.contract.js";
@@ -28,6 +30,8 @@ for (const backend of backends()) {
     return { database, drop: made.drop };
   };
   analyticsRepositoryContract(backend.name, open);
+  chatContract(backend.name, open);
+  personalDataContract(backend.name, open);
   peerPathsContract(backend.name, open);
   devicesContract(backend.name, open);
   membershipsContract(backend.name, open);
