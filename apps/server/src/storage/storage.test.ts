@@ -15,6 +15,7 @@ import { keysContract } from "./repositories/keys.contract.js";
 import { membershipsContract } from "./repositories/memberships.contract.js";
 import { networksContract } from "./repositories/networks.contract.js";
 import { peerPathsContract } from "./repositories/peer-paths.contract.js";
+import { peersContract } from "./repositories/peers.contract.js";
 import { personalDataContract } from "./repositories/personal-data.contract.js";
 import { recoveryCodesContract } from "./repositories/recovery-codes.contract.js";
 import { roomsContract } from "./repositories/rooms.contract.js";
@@ -30,6 +31,7 @@ for (const backend of backends()) {
     return { database, drop: made.drop };
   };
   analyticsRepositoryContract(backend.name, open);
+  peersContract(backend.name, open);
   chatContract(backend.name, open);
   personalDataContract(backend.name, open);
   peerPathsContract(backend.name, open);
