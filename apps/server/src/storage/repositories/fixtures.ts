@@ -1,6 +1,7 @@
 import { uuidv7 } from "@warren/protocol";
 import { afterAll, beforeAll } from "vitest";
 import type { Database } from "../create-database.js";
+import { uniqueViolation } from "../errors.js";
 import { createRepositories, type Repositories } from "./index.js";
 import type { NetworkRow } from "./networks.js";
 import type { TenantRow } from "./tenants.js";
@@ -141,7 +142,6 @@ export function fixtures(repos: Repositories) {
 
 /** Runs `fn` expecting a unique violation; returns which constraint it named. */
 export async function violation(fn: () => Promise<unknown>): Promise<string | undefined> {
-  const { uniqueViolation } = await import("../errors.js");
   try {
     await fn();
   } catch (err) {
