@@ -4,7 +4,6 @@ import { type Config, ConfigError, loadConfig, mergeSettings, type RawSettings }
 import { loadDataKeys } from "./data-key.js";
 import { setServerV8Flags } from "./runtime-flags.js";
 import { createSealer, SealError, totpContext } from "./sealer.js";
-import { startServer } from "./start.js";
 import { BackupError, backupSqlite, inspectBackup, restoreSqlite } from "./storage/backup.js";
 import { createDatabase } from "./storage/create-database.js";
 import { MIGRATION_NAMES, migrate } from "./storage/migrations/index.js";
@@ -44,6 +43,9 @@ function exitOnStartError(err: unknown): never {
 export async function runServer(flags: RawSettings = {}): Promise<void> {
   setServerV8Flags();
   const config = configFrom(flags);
+  // The server's code loads only once the settings are known to be good: a bad one
+  // fails in a fraction of a second instead of after loading everything.
+  const { startServer } = await import("./start.js");
   // Settings checked only on use (TLS files) fail the same way.
   const server = await startServer(config).catch(exitOnStartError);
   let stopping = false;
