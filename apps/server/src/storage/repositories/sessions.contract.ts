@@ -36,27 +36,8 @@ export function sessionsContract(name: string, open: Open) {
     it("rotates a refresh token exactly once, even when raced", async () => {
       const u = newUser();
       await repos().users.insert(u);
-      const t = now();
-      const s = {
-        id: uuidv7(),
-        user_id: u.id,
-        created_at: t,
-        refreshed_at: t,
-        expires_at: "2999-01-01T00:00:00.000Z",
-        revoked_at: null,
-        revoke_reason: null,
-        signin_key_id: null,
-        proved_at: null,
-        user_agent: null,
-      };
-      const first = {
-        id: uuidv7(),
-        session_id: s.id,
-        token_hash: `h${uuidv7()}`,
-        created_at: t,
-        expires_at: s.expires_at,
-        rotated_at: null,
-      };
+      const s = session(u.id);
+      const first = token(s);
       await repos().sessions.create(s, first);
       const next = () => ({ ...first, id: uuidv7(), token_hash: `h${uuidv7()}`, created_at: now() });
       const results = await Promise.all(
