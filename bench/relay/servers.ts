@@ -155,7 +155,13 @@ export async function startWarren(
   delete env.NODE_ENV;
   const child = track(
     spawn(
-      ...nodeCommand("server", [...nodeArgs, ...extraNodeArgs, "--import", "tsx", "apps/server/src/bin.ts"]),
+      ...nodeCommand("server", [
+        ...nodeArgs,
+        ...extraNodeArgs,
+        ...(process.env.BENCH_WARREN_BUNDLE
+          ? [process.env.BENCH_WARREN_BUNDLE]
+          : ["--import", "tsx", "apps/server/src/bin.ts"]),
+      ]),
       {
         cwd: WARREN_DIR,
         env,
