@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import os from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
+import { PROTOCOL_VERSION, subprotocolOf } from "@warren/protocol";
 import WebSocket from "ws";
 import { createDatabase } from "../cluster/backends.js";
 import { cpuSeconds, describeCode, describeMachine } from "../relay/proc.js";
@@ -43,9 +44,13 @@ interface Socket {
 
 function open(port: number, a: DmAccount): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`ws://${HOST}:${port}/v1/ws?device=${a.device}`, {
-      headers: { authorization: `Bearer ${a.token}` },
-    });
+    const ws = new WebSocket(
+      `ws://${HOST}:${port}/v1/ws?device=${a.device}`,
+      [subprotocolOf(PROTOCOL_VERSION)],
+      {
+        headers: { authorization: `Bearer ${a.token}` },
+      },
+    );
     const socket: Socket = { ws, on: () => {} };
     const timer = setTimeout(() => reject(new Error("no welcome in 30 s")), 30_000);
     ws.on("message", (data) => {

@@ -1,8 +1,15 @@
 /** Client sockets of a load process: opening them cheaply, one request/reply, a bounded pool. */
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
+import { PROTOCOL_VERSION, subprotocolOf } from "@warren/protocol";
 import { type RawData, WebSocket } from "ws";
 import type { Mode, SocketSpec } from "./messages.js";
+
+/**
+ * Every socket asks for the protocol version the SDK speaks (warren.v2), as real clients
+ * do; the bare relays accept it too (ws echoes the first offered), so the handshakes match.
+ */
+const PROTOCOLS = [subprotocolOf(PROTOCOL_VERSION)];
 
 export const zeroMask = (mask: Buffer): void => {
   mask.fill(0);
@@ -16,7 +23,7 @@ export const cpuUs = (): number => {
 export const socketOf = (ws: WebSocket): Socket => (ws as unknown as { _socket: Socket })._socket;
 
 export function connect(spec: SocketSpec, timeoutMs: number): WebSocket {
-  const ws = new WebSocket(spec.url, {
+  const ws = new WebSocket(spec.url, PROTOCOLS, {
     headers: spec.headers ?? {},
     localAddress: spec.localAddress,
     perMessageDeflate: false,

@@ -14,6 +14,25 @@ export function refuseJson(value: unknown, maxDepth: number): JsonRefusal | unde
   return walk(value, maxDepth);
 }
 
+/**
+ * False when JSON text cannot hold anything refuseJson refuses, so the walk over its
+ * parsed value can be skipped: U+0000 appears in valid JSON text only as the escape
+ * \u0000 (a raw control character is not valid JSON), and nesting deeper than
+ * `maxDepth` takes more than `maxDepth` opening brackets. Brackets and escapes inside
+ * strings count too: that only means a walk that finds nothing.
+ */
+export function textMayBeRefused(text: string, maxDepth: number): boolean {
+  if (text.includes("\\u0000")) return true;
+  let brackets = 0;
+  for (const bracket of BRACKETS) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) {
+      if (++brackets > maxDepth) return true;
+    }
+  }
+  return false;
+}
+const BRACKETS = ["{", "["];
+
 function walk(value: unknown, left: number): JsonRefusal | undefined {
   if (typeof value === "string") return value.includes("\0") ? "invalid_text" : undefined;
   if (typeof value !== "object" || value === null) return undefined;

@@ -54,8 +54,8 @@ export class Connection {
   backlog: [data: unknown, isBinary: boolean][] | undefined;
   /** store-and-forward of direct messages to this socket's device, once it began (dm-delivery.ts) */
   dm: DmPaging | undefined;
-  /** frames to this socket wait for the end of the tick, to leave in one write (outbox.ts) */
-  corked = false;
+  /** frames for this socket held until the end of the tick, to leave in one write (outbox.ts) */
+  held: { texts: string[]; bytes: number } | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -68,6 +68,8 @@ export class Connection {
 /** What the hub does with its sockets' events. */
 export interface SocketEvents {
   message(conn: Connection, data: RawData, isBinary: boolean): void;
+  /** ws is about to write a frame of its own (pong, close): what the hub holds goes first */
+  flush(conn: Connection): void;
   pong(conn: Connection): void;
   close(conn: Connection): void;
   error(err: Error & { code?: string }): void;
@@ -85,6 +87,18 @@ export type HubSocket = WebSocket & { conn: Connection | undefined };
 export function hubSocketClass(on: SocketEvents): typeof WebSocket {
   return class extends WebSocket {
     conn: Connection | undefined = undefined;
+    override close(code?: number, data?: string | Buffer): void {
+      if (this.conn?.held) on.flush(this.conn);
+      super.close(code, data);
+    }
+    override pong(data?: unknown, mask?: boolean, cb?: (err: Error) => void): void {
+      if (this.conn?.held) on.flush(this.conn);
+      super.pong(data, mask, cb);
+    }
+    override ping(data?: unknown, mask?: boolean, cb?: (err: Error) => void): void {
+      if (this.conn?.held) on.flush(this.conn);
+      super.ping(data, mask, cb);
+    }
     // ws emits at most two arguments on a server socket: no rest array per frame.
     override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {
       const conn = this.conn;

@@ -2,7 +2,7 @@ import { CLOSE, ClientFrames, type ClientFrameType, ERRORS } from "@warren/proto
 import { Compile, type Validator } from "typebox/compile";
 import { type RawData, WebSocket } from "ws";
 import { AppError } from "../errors.js";
-import { JSON_REFUSAL_MESSAGES, refuseJson } from "../json-guard.js";
+import { JSON_REFUSAL_MESSAGES, refuseJson, textMayBeRefused } from "../json-guard.js";
 import { isPromise, type Maybe } from "../maybe.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { RateBuckets, TakeResult } from "../state/rate-buckets.js";
@@ -14,6 +14,11 @@ import type { Outbox } from "./outbox.js";
 const VALIDATORS = new Map<string, Validator>(
   Object.entries(ClientFrames).map(([type, schema]) => [type, Compile(schema) as unknown as Validator]),
 );
+
+interface FrameKind {
+  validator: Validator;
+  handler: (conn: Connection, frame: unknown) => Maybe<HandlerResult>;
+}
 
 /** A store that does not answer (lock wait, Redis away) is worth asking again this soon. */
 const RETRY_AFTER_MS = 2000;
@@ -59,6 +64,13 @@ export interface DispatchOptions {
  */
 export function createDispatch(o: DispatchOptions) {
   const abuseLimit = o.messageRate * 10 * 10;
+  /** Each frame type's validator and handler: one lookup per frame. */
+  const kinds = new Map<string, FrameKind>(
+    [...VALIDATORS].map(([type, validator]) => [
+      type,
+      { validator, handler: o.handlers[type as ClientFrameType] as FrameKind["handler"] },
+    ]),
+  );
 
   /** Counts frames per second over the last ten seconds; true when the sum is abusive. */
   const abusive = (conn: Connection): boolean => {
@@ -119,6 +131,7 @@ export function createDispatch(o: DispatchOptions) {
     conn: Connection,
     take: TakeResult,
     frame: { type?: unknown; id?: unknown } | null,
+    text: string,
     parsed: boolean,
     re: string | undefined,
   ): Maybe<void> => {
@@ -139,7 +152,7 @@ export function createDispatch(o: DispatchOptions) {
       o.outbox.error(conn, undefined, "invalid_json", "The frame is not valid JSON");
       return;
     }
-    const refused = refuseJson(frame, o.maxJsonDepth);
+    const refused = textMayBeRefused(text, o.maxJsonDepth) ? refuseJson(frame, o.maxJsonDepth) : undefined;
     if (refused) {
       o.outbox.error(conn, re, refused, JSON_REFUSAL_MESSAGES[refused](o.maxJsonDepth));
       return;
@@ -153,25 +166,21 @@ export function createDispatch(o: DispatchOptions) {
       o.outbox.error(conn, re, "invalid_request", "type is required and must be a string");
       return;
     }
-    const validator = VALIDATORS.get(type);
-    if (!validator) {
+    const kind = kinds.get(type);
+    if (!kind) {
       o.outbox.error(conn, re, "unknown_type", `Unknown frame type ${JSON.stringify(type).slice(0, 80)}`);
       return;
     }
-    if (!validator.Check(frame)) {
-      o.outbox.error(conn, re, "invalid_request", describe(validator, frame));
+    if (!kind.validator.Check(frame)) {
+      o.outbox.error(conn, re, "invalid_request", describe(kind.validator, frame));
       return;
     }
     if (!conn.valid) o.onValid(conn);
     o.metrics.received(type);
     o.onProcessed(type);
-    const handler = o.handlers[type as ClientFrameType] as (
-      c: Connection,
-      f: unknown,
-    ) => Maybe<HandlerResult>;
     let out: Maybe<HandlerResult>;
     try {
-      out = handler(conn, frame);
+      out = kind.handler(conn, frame);
     } catch (err) {
       fail(conn, re, type, err);
       return;
@@ -199,8 +208,9 @@ export function createDispatch(o: DispatchOptions) {
     conn.missed = 0;
     let frame: { type?: unknown; id?: unknown } | null = null;
     let parsed = true;
+    const text = data.toString();
     try {
-      frame = JSON.parse(data.toString());
+      frame = JSON.parse(text);
     } catch {
       parsed = false;
     }
@@ -209,9 +219,9 @@ export function createDispatch(o: DispatchOptions) {
     // Malformed frames cost a token too: otherwise they would be an unlimited way to
     // make the server parse and answer, and never count as abuse.
     const taken = o.buckets.take(conn.identity.userId);
-    if (!isPromise(taken)) return handle(conn, taken, frame, parsed, re);
+    if (!isPromise(taken)) return handle(conn, taken, frame, text, parsed, re);
     return taken.then(
-      (take) => handle(conn, take, frame, parsed, re),
+      (take) => handle(conn, take, frame, text, parsed, re),
       (err) => fail(conn, re, "rate_limit", err),
     );
   };

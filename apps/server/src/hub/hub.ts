@@ -60,6 +60,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     handleProtocols: selectSubprotocol,
     WebSocket: hubSocketClass({
       message: (conn, data, isBinary) => receive(conn, data, isBinary),
+      flush: (conn) => outbox.flush(conn),
       pong(conn) {
         conn.missed = 0;
       },

@@ -4,39 +4,58 @@ import type { Metrics } from "../observability/metrics.js";
 import type { Connection } from "./connection.js";
 
 /** The slice of the socket under a `ws` WebSocket that the outbox uses. */
-interface Corkable {
-  cork(): void;
-  uncork(): void;
+interface Writable {
   write(chunk: Buffer): boolean;
 }
 
 /** A server ping (RFC 6455 §5.5.2): FIN, opcode 0x9, unmasked, no payload. */
 const PING = Buffer.from([0x89, 0x00]);
 
-/**
- * One whole unmasked text frame (RFC 6455 §5.2) in one buffer: header and payload leave
- * in one write, where ws would build and queue them as two. Compression is off for every
- * socket (hub.ts), so ws has nothing queued that this could overtake, and it writes each
- * of its own frames (pongs, close) whole, so frames never interleave.
- */
-function textFrame(text: string): Buffer {
-  const length = Buffer.byteLength(text);
-  const header = length < 126 ? 2 : length < 65_536 ? 4 : 10;
-  const frame = Buffer.allocUnsafe(header + length);
-  frame[0] = 0x81;
-  if (header === 2) frame[1] = length;
-  else if (header === 4) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 127;
-    frame.writeUInt32BE(Math.floor(length / 2 ** 32), 2);
-    frame.writeUInt32BE(length >>> 0, 6);
+/** The length of a text frame's header (RFC 6455 §5.2) for a payload of `length` bytes. */
+const headerLength = (length: number) => (length < 126 ? 2 : length < 65_536 ? 4 : 10);
+
+/** Writes an unmasked text frame's header at `at`; returns where the payload goes. */
+function writeHeader(buf: Buffer, at: number, length: number): number {
+  buf[at] = 0x81;
+  if (length < 126) {
+    buf[at + 1] = length;
+    return at + 2;
   }
-  frame.write(text, header);
-  return frame;
+  if (length < 65_536) {
+    buf[at + 1] = 126;
+    buf.writeUInt16BE(length, at + 2);
+    return at + 4;
+  }
+  buf[at + 1] = 127;
+  buf.writeUInt32BE(Math.floor(length / 2 ** 32), at + 2);
+  buf.writeUInt32BE(length >>> 0, at + 6);
+  return at + 10;
 }
-const socketOf = (conn: Connection) => (conn.ws as unknown as { _socket?: Corkable | null })._socket;
+
+/**
+ * Whole unmasked text frames (RFC 6455 §5.2), headers and payloads, in one buffer: one
+ * write for all of them, where ws would build and queue a header and a payload each.
+ * Compression is off for every socket (hub.ts), and ws writes each of its own frames
+ * (pongs, close) whole, so frames never interleave.
+ */
+function textFrames(texts: string[]): Buffer {
+  const lengths = new Array<number>(texts.length);
+  let total = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const length = Buffer.byteLength(texts[i] as string);
+    lengths[i] = length;
+    total += headerLength(length) + length;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (let i = 0; i < texts.length; i++) {
+    at = writeHeader(buf, at, lengths[i] as number);
+    at += buf.write(texts[i] as string, at);
+  }
+  return buf;
+}
+
+const socketOf = (conn: Connection) => (conn.ws as unknown as { _socket?: Writable | null })._socket;
 
 /**
  * Sending with backpressure: a socket whose unsent bytes pass SLOW_CLIENT_BYTES is
@@ -45,53 +64,64 @@ const socketOf = (conn: Connection) => (conn.ws as unknown as { _socket?: Corkab
  */
 export function createOutbox(metrics: Metrics, slowClientBytes: number) {
   /**
-   * Sockets holding frames until the end of this tick (process.nextTick). Frames for one socket produced
-   * while handling one read (a sender's burst to one peer arrives as many frames in one
-   * chunk) leave in one write instead of one each: the write system call is most of a
-   * relayed frame's cost. Nothing waits longer than the current tick.
+   * Sockets with frames held until the end of this tick (process.nextTick). The frames
+   * for one socket produced while handling one read (a sender's burst to one peer
+   * arrives as many frames in one chunk) leave as one buffer in one write instead of a
+   * write each: the write is most of a relayed frame's cost. Nothing waits longer than
+   * the current tick, and anything ws itself writes (pong, close) first sends what is
+   * held (connection.ts), so frames keep their order.
    */
-  let corked: Connection[] = [];
-  const uncorkAll = () => {
-    const held = corked;
-    corked = [];
-    for (const conn of held) {
-      conn.corked = false;
-      socketOf(conn)?.uncork();
-    }
+  let holding: Connection[] = [];
+  const flush = (conn: Connection) => {
+    const held = conn.held;
+    if (held === undefined) return;
+    conn.held = undefined;
+    const socket = socketOf(conn);
+    if (!socket || conn.ws.readyState !== WebSocket.OPEN) return;
+    socket.write(textFrames(held.texts));
   };
-  const hold = (conn: Connection, socket: Corkable) => {
-    if (conn.corked) return;
-    socket.cork();
-    conn.corked = true;
-    if (corked.length === 0) process.nextTick(uncorkAll);
-    corked.push(conn);
+  const flushAll = () => {
+    const conns = holding;
+    holding = [];
+    for (const conn of conns) flush(conn);
+  };
+
+  /** What is held is dropped with the socket: a client this far behind gets a clean close. */
+  const tooSlow = (conn: Connection): false => {
+    conn.held = undefined;
+    metrics.closed("slow_client");
+    conn.ws.close(CLOSE.try_again_later, "slow client: read your messages");
+    return false;
   };
 
   const send = (conn: Connection, text: string, type: string): boolean => {
     const ws = conn.ws;
     if (ws.readyState !== WebSocket.OPEN) return false;
-    if (ws.bufferedAmount > slowClientBytes) {
-      metrics.closed("slow_client");
-      ws.close(CLOSE.try_again_later, "slow client: read your messages");
-      return false;
+    const held = conn.held;
+    if (ws.bufferedAmount + (held === undefined ? 0 : held.bytes) > slowClientBytes) return tooSlow(conn);
+    if (held !== undefined) {
+      held.texts.push(text);
+      held.bytes += text.length;
+    } else {
+      conn.held = { texts: [text], bytes: text.length };
+      if (holding.length === 0) process.nextTick(flushAll);
+      holding.push(conn);
     }
-    const socket = socketOf(conn);
-    if (socket) {
-      hold(conn, socket);
-      socket.write(textFrame(text));
-    } else ws.send(text);
     metrics.sent(type);
     return true;
   };
 
   return {
     send,
+    /** Sends what the socket holds now: before anything ws writes itself (connection.ts). */
+    flush,
     /**
      * The heartbeat's ping, written as two ready-made bytes: one write per socket and
      * nothing to build (ws writes every frame whole, so it cannot land inside another).
      */
     ping(conn: Connection): void {
       if (conn.ws.readyState !== WebSocket.OPEN) return;
+      flush(conn);
       const socket = socketOf(conn);
       if (socket) socket.write(PING);
       else conn.ws.ping();

@@ -7,6 +7,7 @@ import type { HandlerDeps, HandlerResult } from "./index.js";
 
 const DELIVERED: HandlerResult = { result: { delivered: true } };
 const EPHEMERAL = { ephemeral: true } as const;
+const MAX_CACHED_TOPICS = 10_000;
 
 /**
  * Signaling relay: offer, answer, candidate and signal reach every connected
@@ -18,6 +19,20 @@ const EPHEMERAL = { ephemeral: true } as const;
  * Synchronous while the stores answer at once (one instance): this is the hot path.
  */
 export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
+  // User id → its topic. A new topic string per frame costs a copy and a hash on every
+  // lookup; the id from the frame has its hash already (the relay rule looked it up), so
+  // a burst to one user finds the same, already hashed, topic. Bounded: emptied when full.
+  const userTopics = new Map<string, string>();
+  const userTopic = (id: string): string => {
+    let topic = userTopics.get(id);
+    if (topic === undefined) {
+      if (userTopics.size >= MAX_CACHED_TOPICS) userTopics.clear();
+      topic = topics.user(id);
+      userTopics.set(id, topic);
+    }
+    return topic;
+  };
+
   const answer = (f: ClientFrame<RelayType>, receivers: number): HandlerResult => {
     // The bus counts the instances holding a socket on the topic: none means offline.
     if (receivers === 0) throw new AppError("peer_unavailable");
@@ -32,7 +47,7 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
       from_device: from.device,
       payload: f.payload,
     });
-    const topic = f.to_device ? topics.device(f.to, f.to_device) : topics.user(f.to);
+    const topic = f.to_device ? topics.device(f.to, f.to_device) : userTopic(f.to);
     // Ephemeral: an offer is worth nothing later, so while Redis is away one for another
     // instance fails now (service_unavailable) instead of arriving late or never.
     const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id }, EPHEMERAL);
