@@ -84,7 +84,16 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   let down = false;
   let downSince = 0;
   let closing = false;
-  const channelOf = (topic: string) => prefix + topic;
+  let lastTopic = "";
+  let lastChannel = prefix;
+  /** Consecutive events mostly share a topic: its channel string is made once. */
+  const channelOf = (topic: string) => {
+    if (topic !== lastTopic) {
+      lastTopic = topic;
+      lastChannel = prefix + topic;
+    }
+    return lastChannel;
+  };
 
   sub.on("messageBuffer", (channel: Buffer, message: Buffer) => {
     const topic = channel.toString().slice(prefix.length);

@@ -46,6 +46,17 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
     return answered;
   };
 
+  /** A burst goes to one peer: its topic string is made (and hashed) once. */
+  let lastTo = "";
+  let lastTopic = "";
+  const userTopic = (to: string) => {
+    if (to !== lastTo) {
+      lastTo = to;
+      lastTopic = topics.user(to);
+    }
+    return lastTopic;
+  };
+
   const send = (conn: Connection, f: ClientFrame<RelayType>) => {
     const from = conn.identity;
     const frame = JSON.stringify({
@@ -54,7 +65,7 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
       from_device: from.device,
       payload: f.payload,
     });
-    const topic = f.to_device ? topics.device(f.to, f.to_device) : topics.user(f.to);
+    const topic = f.to_device ? topics.device(f.to, f.to_device) : userTopic(f.to);
     // Ephemeral: an offer is worth nothing later, so while Redis is away one for another
     // instance fails now (service_unavailable) instead of arriving late or never.
     const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id }, EPHEMERAL);
