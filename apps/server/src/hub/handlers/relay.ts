@@ -26,14 +26,12 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
 
   /**
    * The Redis bus answers every frame of one batch (a sender's burst to one peer) with the
-   * same promise: its frames share one answer each for "with id" and "without id".
+   * same promise: its frames share one detached answer each for "with id" and "without id".
    */
+  type Later = { detached: Promise<HandlerResult> };
   let lastCount: Promise<number> | undefined;
-  let lastAnswers: [Promise<HandlerResult> | undefined, Promise<HandlerResult> | undefined] = [
-    undefined,
-    undefined,
-  ];
-  const later = (f: ClientFrame<RelayType>, receivers: Promise<number>): Promise<HandlerResult> => {
+  let lastAnswers: [Later | undefined, Later | undefined] = [undefined, undefined];
+  const later = (f: ClientFrame<RelayType>, receivers: Promise<number>): Later => {
     if (receivers !== lastCount) {
       lastCount = receivers;
       lastAnswers = [undefined, undefined];
@@ -41,7 +39,7 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
     const i = f.id === undefined ? 0 : 1;
     const known = lastAnswers[i];
     if (known) return known;
-    const answered = receivers.then((n) => answer(f, n));
+    const answered = { detached: receivers.then((n) => answer(f, n)) };
     lastAnswers[i] = answered;
     return answered;
   };
@@ -71,7 +69,7 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
     const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id }, EPHEMERAL);
     // Across instances the count comes back from Redis: the answer waits for it, the
     // sender's next frames do not (their PUBLISHes still leave in order).
-    if (isPromise(receivers)) return { detached: later(f, receivers) };
+    if (isPromise(receivers)) return later(f, receivers);
     return answer(f, receivers);
   };
 
