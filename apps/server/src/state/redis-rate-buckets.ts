@@ -57,8 +57,9 @@ const LEASE_MS = 1000;
  * Token buckets shared by every instance. An instance takes
  * tokens from the shared bucket a few at a time (a lease: burst / 20, at most 64, at
  * least 1) and spends them locally, so a busy user costs one Redis call per lease, not
- * per frame. A lease half spent, or near its end, is topped up to full in the background
- * while its last tokens are spent, so a steady sender's frames do not wait for Redis.
+ * per frame. A lease three quarters spent, or near its end, is topped up to full in the
+ * background while its last tokens are spent, so a steady sender's frames do not wait
+ * for Redis.
  * Tokens are only ever taken from the shared bucket, so a user's frames across all
  * instances never exceed the limit; leased tokens an instance does not spend lapse (a
  * user spread over instances may get up to a lease fewer per instance in a burst).
@@ -116,7 +117,7 @@ export function createRedisRateBuckets(
     if (lease && now < lease.until) {
       if (lease.tokens > 0) {
         lease.tokens -= 1;
-        const low = lease.tokens * 2 < leaseSize || lease.until - now < LEASE_MS / 4;
+        const low = lease.tokens * 4 < leaseSize || lease.until - now < LEASE_MS / 4;
         if (low && !lease.topping && leaseSize > 1) topUp(key, lease);
         return OK;
       }
