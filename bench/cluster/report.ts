@@ -165,6 +165,10 @@ export function contextTable(r: ClusterResults, q: Ratios): string {
     l((x, c) => split(x, roles(c), c)),
   );
   row(
+    "latency rate: Redis commands per relayed message (µs per call)",
+    l((x) => commands(x)),
+  );
+  row(
     "latency rate: server cores (of which Redis) / everything else",
     l(
       (x) =>

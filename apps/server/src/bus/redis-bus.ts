@@ -26,22 +26,37 @@ export interface RedisBusOptions {
  */
 const SEPARATOR = "\x1e";
 
+/** Consecutive events of one tick for one channel, published as one Redis message. */
 interface Batch {
   channel: string;
   messages: string[];
+  /** characters in messages */
+  size: number;
+  /** 1 when a local handler got the events: the count's floor */
+  local: number;
+  /** events worth nothing later (PublishOptions.ephemeral) */
+  ephemeral: boolean;
+  /** what every publish of the batch answers: one promise for them all */
   done: Promise<number>;
   resolve(n: number): void;
   reject(err: unknown): void;
 }
 
-function newBatch(channel: string, message: string): Batch {
-  const batch = { channel, messages: [message] } as unknown as Batch;
+function newBatch(channel: string, message: string, local: number, ephemeral: boolean): Batch {
+  const batch = { channel, messages: [message], size: message.length, local, ephemeral } as unknown as Batch;
   batch.done = new Promise<number>((resolve, reject) => {
     batch.resolve = resolve;
     batch.reject = reject;
   });
   return batch;
 }
+
+/**
+ * Characters of messages per Redis pipeline (one socket write each) and per batch: below
+ * V8's large-object size (128 KiB), so the command text is made in the young generation
+ * instead of freshly mapped pages.
+ */
+const PIPELINE_CHARS = 60 * 1024;
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -69,7 +84,16 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   let down = false;
   let downSince = 0;
   let closing = false;
-  const channelOf = (topic: string) => prefix + topic;
+  let lastTopic = "";
+  let lastChannel = prefix;
+  /** Consecutive events mostly share a topic: its channel string is made once. */
+  const channelOf = (topic: string) => {
+    if (topic !== lastTopic) {
+      lastTopic = topic;
+      lastChannel = prefix + topic;
+    }
+    return lastChannel;
+  };
 
   sub.on("messageBuffer", (channel: Buffer, message: Buffer) => {
     const topic = channel.toString().slice(prefix.length);
@@ -147,28 +171,76 @@ export function createRedisBus(options: RedisBusOptions): Bus {
   };
 
   /**
-   * Events published in one tick, in order; consecutive ones for one channel travel as
-   * one Redis message (a sender's burst to one peer: one PUBLISH, and one write on the
-   * receiving instance). Order holds: a new channel starts a new batch.
+   * Events published in one turn of the event loop, in order; consecutive ones for one
+   * channel travel as one Redis message (a sender's burst to one peer: one PUBLISH, and
+   * one write on the receiving instance). Order holds: a new channel starts a new batch.
+   * The turn's PUBLISHes go out as explicit pipelines, written at once: ioredis's
+   * auto-pipeline would hold them until its previous pipeline is answered.
    */
   let batches: Batch[] = [];
+  const settle = (b: Batch, n: number, err: unknown) => {
+    if (err === null || err === undefined) {
+      // Our own subscription counts once Redis confirmed it; until then, count it here.
+      b.resolve(Math.max(n, b.local));
+      return;
+    }
+    lost();
+    if (!b.ephemeral) {
+      for (const m of b.messages) keep(b.channel, m);
+      if (!down && !resending) void flushKept();
+      b.resolve(b.local);
+    } else if (b.local > 0) b.resolve(b.local);
+    else b.reject(new BusUnavailableError(err));
+  };
+  const sendPipeline = (ready: Batch[], from: number, to: number) => {
+    const pipeline = redis.pipeline();
+    for (let i = from; i < to; i++) {
+      const b = ready[i] as Batch;
+      pipeline.publish(
+        b.channel,
+        b.messages.length === 1 ? (b.messages[0] as string) : b.messages.join(SEPARATOR),
+      );
+    }
+    pipeline.exec().then(
+      (results) => {
+        for (let i = from; i < to; i++) {
+          const [err, n] = results?.[i - from] ?? [new Error("no reply"), 0];
+          settle(ready[i] as Batch, n as number, err);
+        }
+      },
+      (err) => {
+        for (let i = from; i < to; i++) settle(ready[i] as Batch, 0, err ?? new Error("pipeline failed"));
+      },
+    );
+  };
   const flushBatches = () => {
     const ready = batches;
     batches = [];
-    for (const b of ready) {
-      redis
-        .publish(b.channel, b.messages.length === 1 ? (b.messages[0] as string) : b.messages.join(SEPARATOR))
-        .then(b.resolve, b.reject);
+    let from = 0;
+    let size = 0;
+    for (let i = 0; i < ready.length; i++) {
+      size += (ready[i] as Batch).size;
+      if (size >= PIPELINE_CHARS || i === ready.length - 1) {
+        sendPipeline(ready, from, i + 1);
+        from = i + 1;
+        size = 0;
+      }
     }
   };
-  const batchFor = (channel: string, message: string): Promise<number> => {
+  const batchFor = (channel: string, message: string, local: number, ephemeral: boolean): Promise<number> => {
     const last = batches[batches.length - 1];
-    if (last?.channel === channel) {
+    if (
+      last?.channel === channel &&
+      last.local === local &&
+      last.ephemeral === ephemeral &&
+      last.size < PIPELINE_CHARS
+    ) {
       last.messages.push(message);
+      last.size += message.length + 1;
       return last.done;
     }
-    if (batches.length === 0) process.nextTick(flushBatches);
-    const batch = newBatch(channel, message);
+    if (batches.length === 0) setImmediate(flushBatches);
+    const batch = newBatch(channel, message, local, ephemeral);
     batches.push(batch);
     return batch.done;
   };
@@ -182,11 +254,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       if (redis.status !== "ready" || (kept.length > 0 && !opts?.ephemeral)) {
         return failed(channel, message, local, opts);
       }
-      return batchFor(channel, message).then(
-        // Our own subscription counts once Redis confirmed it; until then, count it here.
-        (n) => Math.max(n, local),
-        (err) => failed(channel, message, local, opts, err),
-      );
+      return batchFor(channel, message, local, opts?.ephemeral === true);
     },
     subscribe(topic: string, handler: BusHandler) {
       if (handlers.add(topic, handler)) send("subscribe", [channelOf(topic)]);
@@ -210,19 +278,14 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     },
   };
 
-  function failed(
-    channel: string,
-    message: string,
-    local: number,
-    opts: PublishOptions | undefined,
-    cause?: unknown,
-  ): Promise<number> {
-    if (cause !== undefined || redis.status !== "ready") lost();
+  /** Redis is away, or kept events are still waiting: keep this one or refuse it. */
+  function failed(channel: string, message: string, local: number, opts: PublishOptions | undefined) {
+    if (redis.status !== "ready") lost();
     if (!opts?.ephemeral) {
       keep(channel, message);
       if (!down && !resending) void flushKept();
       return Promise.resolve(local);
     }
-    return local > 0 ? Promise.resolve(local) : Promise.reject(new BusUnavailableError(cause));
+    return local > 0 ? Promise.resolve(local) : Promise.reject(new BusUnavailableError());
   }
 }

@@ -112,16 +112,38 @@ export function createDispatch(o: DispatchOptions) {
     o.outbox.error(conn, re, "internal_error");
   };
 
-  const answer = (conn: Connection, frame: { id?: string }, out: HandlerResult): void => {
+  /**
+   * Frames whose detached answer is the same promise (a relay batch waiting for Redis)
+   * wait on it together: one reaction for the batch, a socket and an id per frame.
+   */
+  let lastDetached: Promise<HandlerResult> | undefined;
+  let detachedWaiters: (Connection | string | undefined)[] = [];
+  const detach = (conn: Connection, id: string | undefined, later: Promise<HandlerResult>): void => {
+    if (later !== lastDetached) {
+      lastDetached = later;
+      const waiters: (Connection | string | undefined)[] = [];
+      detachedWaiters = waiters;
+      later.then(
+        (result) => {
+          for (let i = 0; i < waiters.length; i += 2)
+            answer(waiters[i] as Connection, waiters[i + 1] as string | undefined, result);
+        },
+        (err) => {
+          for (let i = 0; i < waiters.length; i += 2)
+            fail(waiters[i] as Connection, waiters[i + 1] as string | undefined, "detached", err);
+        },
+      );
+    }
+    detachedWaiters.push(conn, id);
+  };
+
+  const answer = (conn: Connection, id: string | undefined, out: HandlerResult): void => {
     if (!out) return;
     if ("detached" in out) {
-      out.detached.then(
-        (result) => answer(conn, frame, result),
-        (err) => fail(conn, frame.id, "detached", err),
-      );
+      detach(conn, id, out.detached);
       return;
     }
-    const re = frame.id === undefined ? {} : { re: frame.id };
+    const re = id === undefined ? {} : { re: id };
     if ("frame" in out) o.outbox.frame(conn, { ...out.frame, ...re });
     else o.outbox.frame(conn, { type: "result", ...re, result: out.result });
   };
@@ -185,9 +207,9 @@ export function createDispatch(o: DispatchOptions) {
       fail(conn, re, type, err);
       return;
     }
-    if (!isPromise(out)) return answer(conn, frame as { id?: string }, out);
+    if (!isPromise(out)) return answer(conn, re, out);
     return out.then(
-      (result) => answer(conn, frame as { id?: string }, result),
+      (result) => answer(conn, re, result),
       (err) => fail(conn, re, type, err),
     );
   };

@@ -28,29 +28,46 @@ const REVOKING = new Set(
  * with the recipient and hears any departure from them.
  */
 export function createContactCache(ttlMs = 5000, maxPairs = 50_000) {
-  let pairs = new Map<string, number>();
+  // from → to → until (performance.now()): two lookups on the strings the frame already
+  // has, instead of building and hashing a pair key per frame.
+  let pairs = new Map<string, Map<string, number>>();
+  let size = 0;
   return {
     allowed(from: string, to: string): boolean {
-      if (pairs.size === 0) return false;
-      const key = `${from}\n${to}`;
-      const until = pairs.get(key);
+      if (size === 0) return false;
+      const peers = pairs.get(from);
+      const until = peers?.get(to);
       if (until === undefined) return false;
       if (performance.now() < until) return true;
-      pairs.delete(key);
+      (peers as Map<string, number>).delete(to);
+      size -= 1;
+      if (peers?.size === 0) pairs.delete(from);
       return false;
     },
     remember(from: string, to: string): void {
-      if (pairs.size >= maxPairs) pairs = new Map();
-      pairs.set(`${from}\n${to}`, performance.now() + ttlMs);
+      if (size >= maxPairs) {
+        pairs = new Map();
+        size = 0;
+      }
+      let peers = pairs.get(from);
+      if (!peers) {
+        peers = new Map();
+        pairs.set(from, peers);
+      }
+      if (!peers.has(to)) size += 1;
+      peers.set(to, performance.now() + ttlMs);
     },
     /** Called for every bus event this instance delivers. */
     observe(event: BusEvent): void {
-      if (pairs.size === 0) return;
+      if (size === 0) return;
       const revokes =
         event.kind === "frame"
           ? event.type !== undefined && REVOKING.has(event.type)
           : event.kind === "room.unsubscribe" || event.kind === "topics.remove";
-      if (revokes) pairs = new Map();
+      if (revokes) {
+        pairs = new Map();
+        size = 0;
+      }
     },
   };
 }

@@ -39,6 +39,37 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
     return f.id === undefined ? undefined : DELIVERED;
   };
 
+  /**
+   * The Redis bus answers every frame of one batch (a sender's burst to one peer) with the
+   * same promise: its frames share one detached answer each for "with id" and "without id".
+   */
+  type Later = { detached: Promise<HandlerResult> };
+  let lastCount: Promise<number> | undefined;
+  let lastAnswers: [Later | undefined, Later | undefined] = [undefined, undefined];
+  const later = (f: ClientFrame<RelayType>, receivers: Promise<number>): Later => {
+    if (receivers !== lastCount) {
+      lastCount = receivers;
+      lastAnswers = [undefined, undefined];
+    }
+    const i = f.id === undefined ? 0 : 1;
+    const known = lastAnswers[i];
+    if (known) return known;
+    const answered = { detached: receivers.then((n) => answer(f, n)) };
+    lastAnswers[i] = answered;
+    return answered;
+  };
+
+  /** A burst goes to one peer: its topic string is made (and hashed) once. */
+  let lastTo = "";
+  let lastTopic = "";
+  const userTopic = (to: string) => {
+    if (to !== lastTo) {
+      lastTo = to;
+      lastTopic = topics.user(to);
+    }
+    return lastTopic;
+  };
+
   const send = (conn: Connection, f: ClientFrame<RelayType>) => {
     const from = conn.identity;
     const frame = JSON.stringify({
@@ -53,7 +84,7 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
     const receivers = bus.publish(topic, { kind: "frame", frame, type: f.type, except: conn.id }, EPHEMERAL);
     // Across instances the count comes back from Redis: the answer waits for it, the
     // sender's next frames do not (their PUBLISHes still leave in order).
-    if (isPromise(receivers)) return { detached: receivers.then((n) => answer(f, n)) };
+    if (isPromise(receivers)) return later(f, receivers);
     return answer(f, receivers);
   };
 
