@@ -59,17 +59,6 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
     return answered;
   };
 
-  /** A burst goes to one peer: its topic string is made (and hashed) once. */
-  let lastTo = "";
-  let lastTopic = "";
-  const userTopic = (to: string) => {
-    if (to !== lastTo) {
-      lastTo = to;
-      lastTopic = topics.user(to);
-    }
-    return lastTopic;
-  };
-
   const send = (conn: Connection, f: ClientFrame<RelayType>) => {
     const from = conn.identity;
     const frame = JSON.stringify({
