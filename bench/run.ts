@@ -9,6 +9,8 @@
  *       two warren instances and Redis against one instance (bench/README.md)
  *   dm [--quick] [--no-write]
  *       direct messages stored and delivered, on SQLite and PostgreSQL (bench/README.md)
+ *   all [--quick] [--no-write]
+ *       relay, connections, cluster and dm, one after the other (every figure the targets name)
  *   nat [--quick] [--no-write]
  *       the NAT lab (root): join to first ping, failover, relay to direct, iperf3 direct
  *       vs a hand-made WireGuard tunnel vs relayed, server CPU per relayed GB, latency
@@ -19,11 +21,17 @@ import { runDm } from "./dm/main.js";
 import { runNat } from "./nat/main.js";
 import { runRelay } from "./relay/main.js";
 
+/** What `all` runs: every benchmark with a target, none that needs root. */
+const ALL = { relay: runRelay, connections: runConnections, cluster: runCluster, dm: runDm };
+
 const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
-  relay: runRelay,
-  connections: runConnections,
-  cluster: runCluster,
-  dm: runDm,
+  ...ALL,
+  all: async (args) => {
+    for (const [name, run] of Object.entries(ALL)) {
+      process.stderr.write(`\n== bench ${name}\n`);
+      await run(args);
+    }
+  },
   nat: runNat,
 };
 
@@ -44,13 +52,16 @@ benchmarks:
   cluster [--quick] [--no-write]
       the relay through two warren instances sharing Redis (every sender on one, every
       receiver on the other) against one instance, both on PostgreSQL: throughput,
-      CPU per message (both instances and Redis), latency at 2k msg/s.
+      CPU per message (both instances and Redis), latency at 10k msg/s.
       --quick      fewer pairs and shorter windows (about a minute)
       --no-write   print the table, write nothing to bench/results/
   dm [--quick] [--no-write]
       direct messages: dm.send stored before its acknowledgement and delivered to an
       online device, on SQLite and PostgreSQL: messages/s, server CPU per message,
       acknowledgement and delivery latency at a paced rate.
+  all [--quick] [--no-write]
+      relay, connections, cluster and dm in turn: every figure with a target, each
+      benchmark's table printed and (without --no-write) its results written.
   nat [--quick] [--no-write]
       the NAT lab in network namespaces (root; wireguard-go, nftables, iperf3): join to
       first ping, failover, relay to direct, throughput direct vs a WireGuard tunnel set
