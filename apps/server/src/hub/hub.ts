@@ -10,7 +10,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
 import type { SharedState } from "../state/index.js";
 import { catchUp } from "./catch-up.js";
-import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeOf } from "./connection.js";
+import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeTextOf } from "./connection.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
 import { createFrameQueue } from "./frame-queue.js";
@@ -20,7 +20,7 @@ import { startLiveness } from "./liveness.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
 import { createPacketRelay } from "./packet-relay.js";
-import { createUpgradeCheck, refuse, selectSubprotocol, WS_PATHS } from "./upgrade.js";
+import { createUpgradeCheck, refuse, releaseHttpLeftovers, selectSubprotocol, WS_PATHS } from "./upgrade.js";
 
 /**
  * The upgrading socket's error listener. Defined out here, not as an arrow inside
@@ -198,7 +198,8 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
       // With Redis, "welcome" waits until those subscriptions are in force.
       await bus.settled();
       if (!connections.has(conn)) return;
-      outbox.frame(conn, welcomeOf(conn, hub) as unknown as { type: string });
+      const welcome = welcomeTextOf(conn, hub);
+      outbox.send(conn, identity.protocol === 1 ? version1Text(welcome) : welcome, "welcome");
       // Store-and-forward: the device's first page of pending direct messages, before
       // anything it sent meanwhile is answered. A device id the server made up has no
       // message keys (nothing could name it before), so nothing waits for it.
@@ -289,6 +290,9 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
         socket.cork();
         setImmediate(() => socket.uncork());
         wss.handleUpgrade(req, socket, head, (ws) => {
+          // ws listens for the socket's errors from here on: one listener, not an array of two.
+          socket.removeListener("error", ignoreSocketError);
+          releaseHttpLeftovers(socket);
           // One account cannot hold this instance's sockets: one over the cap is told
           // why (a close reason a browser can read) and closed.
           if ((socketsPerUser.get(identity.userId) ?? 0) >= hub.maxSocketsPerUser) {
