@@ -39,35 +39,21 @@ export function sessionDays(row: Pick<AnalyticsSessionRow, "started_at" | "ended
  * come back as plain numbers (PostgreSQL's count and bigint arrive as text).
  */
 export function createAnalyticsRepository(db: Kysely<Schema>) {
-  /** A batch's chunks, written in one transaction: one commit (one WAL sync) per batch, all or nothing. */
-  const inOneTransaction = async <T>(
-    rows: readonly T[],
-    write: (q: Kysely<Schema>, chunk: T[]) => Promise<unknown>,
-  ): Promise<void> => {
-    if (rows.length === 0) return;
-    const chunks = powerOfTwoChunks(rows);
-    if (chunks.length === 1) await write(db, chunks[0] as T[]);
-    else
-      await db.transaction().execute(async (tx) => {
-        for (const chunk of chunks) await write(tx, chunk);
-      });
-  };
   const repo = {
     /** Records connections that just opened; a row already there (its close came first) stays. */
     async openSessions(rows: readonly AnalyticsSessionRow[]): Promise<void> {
-      await inOneTransaction(rows, (tx, chunk) =>
-        tx
+      for (const chunk of powerOfTwoChunks(rows))
+        await db
           .insertInto("analytics_sessions")
           .values(chunk)
           .onConflict((oc) => oc.column("id").doNothing())
-          .execute(),
-      );
+          .execute();
     },
 
     /** Records connections' ends, creating the rows whose open was not written yet. */
     async closeSessions(rows: readonly AnalyticsSessionRow[]): Promise<void> {
-      await inOneTransaction(rows, (tx, chunk) =>
-        tx
+      for (const chunk of powerOfTwoChunks(rows))
+        await db
           .insertInto("analytics_sessions")
           .values(chunk)
           .onConflict((oc) =>
@@ -77,20 +63,18 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
               recovered: eb.ref("excluded.recovered"),
             })),
           )
-          .execute(),
-      );
+          .execute();
     },
 
     /** Marks users active on days (rows already there stay as they are). */
     async markActiveRows(rows: readonly { day: string; user_id: string }[]): Promise<void> {
       const unique = [...new Map(rows.map((r) => [`${r.day} ${r.user_id}`, r])).values()];
-      await inOneTransaction(unique, (tx, chunk) =>
-        tx
+      for (const chunk of powerOfTwoChunks(unique))
+        await db
           .insertInto("analytics_active_users")
           .values(chunk)
           .onConflict((oc) => oc.columns(["day", "user_id"]).doNothing())
-          .execute(),
-      );
+          .execute();
     },
 
     async markActive(userId: string, days: readonly string[]): Promise<void> {
