@@ -70,17 +70,3 @@ describe("analytics recorder around midnight", () => {
     expect(quiet.warn).not.toHaveBeenCalled();
   });
 });
-
-describe("session batches", () => {
-  it("are written in chunks of power-of-two sizes, in order, every row once", async () => {
-    const { powerOfTwoChunks } = await import("../storage/repositories/analytics.js");
-    for (const n of [0, 1, 2, 3, 255, 256, 257, 500, 1000, 1537]) {
-      const rows = Array.from({ length: n }, (_, i) => i);
-      const chunks = powerOfTwoChunks(rows);
-      expect(chunks.flat()).toEqual(rows);
-      for (const c of chunks) expect(c.length & (c.length - 1)).toBe(0);
-      expect(Math.max(0, ...chunks.map((c) => c.length))).toBeLessThanOrEqual(256);
-      expect(new Set(chunks.map((c) => c.length)).size).toBeLessThanOrEqual(9);
-    }
-  });
-});

@@ -7,27 +7,6 @@ export type AnalyticsSessionRow = Selectable<AnalyticsSessionsTable>;
 /** The UTC day of a stored time: its first ten characters, the same in both dialects. */
 const dayExpr = (column: string): RawBuilder<string> => sql<string>`substr(${sql.ref(column)}, 1, 10)`;
 
-/** The largest batch one insert takes; bigger ones are split. */
-const CHUNK_MAX = 256;
-
-/**
- * Rows split into batches whose sizes are powers of two (256, 128, …, 1): the statement
- * of a batch depends on its size, and SQLite keeps a bounded number of prepared
- * statements by their text (create-database.ts), so batches of any size reuse at most
- * nine statements instead of preparing one per size and pushing hot ones out.
- */
-export function powerOfTwoChunks<T>(rows: readonly T[]): T[][] {
-  const out: T[][] = [];
-  let at = 0;
-  for (let size = CHUNK_MAX; size >= 1; size >>= 1) {
-    while (rows.length - at >= size) {
-      out.push(rows.slice(at, at + size));
-      at += size;
-    }
-  }
-  return out;
-}
-
 /** Every UTC day a session was open on: from its start to its end (or its start, while open). */
 export function sessionDays(row: Pick<AnalyticsSessionRow, "started_at" | "ended_at">): string[] {
   return daysFromTo(dayOf(row.started_at), dayOf(row.ended_at ?? row.started_at));
@@ -42,39 +21,40 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
   const repo = {
     /** Records connections that just opened; a row already there (its close came first) stays. */
     async openSessions(rows: readonly AnalyticsSessionRow[]): Promise<void> {
-      for (const chunk of powerOfTwoChunks(rows))
-        await db
-          .insertInto("analytics_sessions")
-          .values(chunk)
-          .onConflict((oc) => oc.column("id").doNothing())
-          .execute();
+      if (rows.length === 0) return;
+      await db
+        .insertInto("analytics_sessions")
+        .values([...rows])
+        .onConflict((oc) => oc.column("id").doNothing())
+        .execute();
     },
 
     /** Records connections' ends, creating the rows whose open was not written yet. */
     async closeSessions(rows: readonly AnalyticsSessionRow[]): Promise<void> {
-      for (const chunk of powerOfTwoChunks(rows))
-        await db
-          .insertInto("analytics_sessions")
-          .values(chunk)
-          .onConflict((oc) =>
-            oc.column("id").doUpdateSet((eb) => ({
-              ended_at: eb.ref("excluded.ended_at"),
-              duration_ms: eb.ref("excluded.duration_ms"),
-              recovered: eb.ref("excluded.recovered"),
-            })),
-          )
-          .execute();
+      if (rows.length === 0) return;
+      await db
+        .insertInto("analytics_sessions")
+        .values([...rows])
+        .onConflict((oc) =>
+          oc.column("id").doUpdateSet((eb) => ({
+            ended_at: eb.ref("excluded.ended_at"),
+            duration_ms: eb.ref("excluded.duration_ms"),
+            recovered: eb.ref("excluded.recovered"),
+          })),
+        )
+        .execute();
     },
 
     /** Marks users active on days (rows already there stay as they are). */
     async markActiveRows(rows: readonly { day: string; user_id: string }[]): Promise<void> {
       const unique = [...new Map(rows.map((r) => [`${r.day} ${r.user_id}`, r])).values()];
-      for (const chunk of powerOfTwoChunks(unique))
+      for (let i = 0; i < unique.length; i += 1000) {
         await db
           .insertInto("analytics_active_users")
-          .values(chunk)
+          .values(unique.slice(i, i + 1000))
           .onConflict((oc) => oc.columns(["day", "user_id"]).doNothing())
           .execute();
+      }
     },
 
     async markActive(userId: string, days: readonly string[]): Promise<void> {
