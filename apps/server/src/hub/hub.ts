@@ -20,14 +20,14 @@ import { startLiveness } from "./liveness.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
 import { createPacketRelay } from "./packet-relay.js";
-import { createUpgradeCheck, refuse, releaseHttpLeftovers, selectSubprotocol, WS_PATHS } from "./upgrade.js";
-
-/**
- * The upgrading socket's error listener. Defined out here, not as an arrow inside
- * onUpgrade: such an arrow keeps onUpgrade's scope (the request with its headers and
- * token, and `head`) alive for as long as the socket: about 3 KiB per connection.
- */
-const ignoreSocketError = (): void => {};
+import {
+  createUpgradeCheck,
+  ignoreSocketError,
+  refuse,
+  releaseHttpLeftovers,
+  selectSubprotocol,
+  WS_PATHS,
+} from "./upgrade.js";
 
 export interface HubDeps {
   config: Readonly<Config>;
@@ -198,8 +198,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
       // With Redis, "welcome" waits until those subscriptions are in force.
       await bus.settled();
       if (!connections.has(conn)) return;
-      const welcome = welcomeTextOf(conn, hub);
-      outbox.send(conn, identity.protocol === 1 ? version1Text(welcome) : welcome, "welcome");
+      outbox.send(conn, welcomeTextOf(conn, hub), "welcome");
       // Store-and-forward: the device's first page of pending direct messages, before
       // anything it sent meanwhile is answered. A device id the server made up has no
       // message keys (nothing could name it before), so nothing waits for it.
@@ -290,8 +289,6 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
         socket.cork();
         setImmediate(() => socket.uncork());
         wss.handleUpgrade(req, socket, head, (ws) => {
-          // ws listens for the socket's errors from here on: one listener, not an array of two.
-          socket.removeListener("error", ignoreSocketError);
           releaseHttpLeftovers(socket);
           // One account cannot hold this instance's sockets: one over the cap is told
           // why (a close reason a browser can read) and closed.
