@@ -1,4 +1,4 @@
-import type { WelcomeFrame } from "@warren/protocol";
+import { version1Text, type WelcomeFrame } from "@warren/protocol";
 import { type RawData, WebSocket } from "ws";
 import type { HubConfig } from "../config.js";
 
@@ -121,6 +121,28 @@ export function hubSocketClass(on: SocketEvents): typeof WebSocket {
       return super.emit(event, a, b);
     }
   };
+}
+
+/** The welcome's limits, serialised once per hub configuration. */
+const limitsText = new WeakMap<HubConfig, string>();
+
+/**
+ * welcomeOf(conn, hub) serialised, as the socket gets it (the same keys in the same
+ * order; under its version-1 name for a version-1 socket), written out directly: JSON.stringify of the frame cost several times as much,
+ * on every accept. Strings that could hold anything go through JSON.stringify.
+ */
+export function welcomeTextOf(conn: Connection, hub: HubConfig): string {
+  let limits = limitsText.get(hub);
+  if (limits === undefined) {
+    limits = JSON.stringify(welcomeOf(conn, hub).limits);
+    limitsText.set(hub, limits);
+  }
+  const { identity } = conn;
+  const text =
+    `{"type":"welcome","user":{"id":${JSON.stringify(identity.userId)},"username":${JSON.stringify(identity.username)}},` +
+    `"device":${JSON.stringify(identity.device)},"session":${JSON.stringify(conn.id)},` +
+    `"server_time":"${new Date().toISOString()}","limits":${limits},"protocol_version":${identity.protocol}}`;
+  return identity.protocol === 1 ? version1Text(text) : text;
 }
 
 /** The first frame a socket gets: who it is, its session, and the limits it must keep. */

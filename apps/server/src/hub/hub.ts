@@ -10,7 +10,7 @@ import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
 import type { SharedState } from "../state/index.js";
 import { catchUp } from "./catch-up.js";
-import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeOf } from "./connection.js";
+import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeTextOf } from "./connection.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
 import { createFrameQueue } from "./frame-queue.js";
@@ -20,14 +20,14 @@ import { startLiveness } from "./liveness.js";
 import { createLocalSockets } from "./local-sockets.js";
 import { createOutbox } from "./outbox.js";
 import { createPacketRelay } from "./packet-relay.js";
-import { createUpgradeCheck, refuse, selectSubprotocol, WS_PATHS } from "./upgrade.js";
-
-/**
- * The upgrading socket's error listener. Defined out here, not as an arrow inside
- * onUpgrade: such an arrow keeps onUpgrade's scope (the request with its headers and
- * token, and `head`) alive for as long as the socket: about 3 KiB per connection.
- */
-const ignoreSocketError = (): void => {};
+import {
+  createUpgradeCheck,
+  ignoreSocketError,
+  refuse,
+  releaseHttpLeftovers,
+  selectSubprotocol,
+  WS_PATHS,
+} from "./upgrade.js";
 
 export interface HubDeps {
   config: Readonly<Config>;
@@ -199,7 +199,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
       // With Redis, "welcome" waits until those subscriptions are in force.
       await bus.settled();
       if (!connections.has(conn)) return;
-      outbox.frame(conn, welcomeOf(conn, hub) as unknown as { type: string });
+      outbox.send(conn, welcomeTextOf(conn, hub), "welcome");
       // Store-and-forward: the device's first page of pending direct messages, before
       // anything it sent meanwhile is answered. A device id the server made up has no
       // message keys (nothing could name it before), so nothing waits for it.
@@ -290,6 +290,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
         socket.cork();
         setImmediate(() => socket.uncork());
         wss.handleUpgrade(req, socket, head, (ws) => {
+          releaseHttpLeftovers(socket);
           // One account cannot hold this instance's sockets: one over the cap is told
           // why (a close reason a browser can read) and closed.
           if ((socketsPerUser.get(identity.userId) ?? 0) >= hub.maxSocketsPerUser) {

@@ -40,6 +40,12 @@ function decodeJson(part: string): Record<string, unknown> {
 }
 
 /**
+ * The last header that passed the checks below. They depend on its text alone, and every
+ * token this server signs has the same one: it is decoded once, not on every upgrade.
+ */
+let goodHeader = "";
+
+/**
  * Verifies a compact HS256 JWT (RFC 7515, RFC 7519) and returns its claims: header
  * `alg` exactly HS256 (never "none", never another algorithm), no `crit`, the HMAC
  * compared in constant time, `exp` required and in the future, `nbf` (if any) past,
@@ -51,10 +57,14 @@ export function verifyHs256(token: string, secret: Uint8Array, nowSeconds: numbe
   const parts = token.split(".");
   if (parts.length !== 3) throw new JwtRefused("invalid");
   const [header, payload, signature] = parts as [string, string, string];
-  if (!PART.test(header) || !PART.test(payload) || !PART.test(signature)) throw new JwtRefused("invalid");
-  const head = decodeJson(header);
-  if (head.alg !== "HS256" || head.crit !== undefined || head.b64 !== undefined)
-    throw new JwtRefused("invalid");
+  if (header !== goodHeader) {
+    if (!PART.test(header)) throw new JwtRefused("invalid");
+    const head = decodeJson(header);
+    if (head.alg !== "HS256" || head.crit !== undefined || head.b64 !== undefined)
+      throw new JwtRefused("invalid");
+    goodHeader = header;
+  }
+  if (!PART.test(payload) || !PART.test(signature)) throw new JwtRefused("invalid");
   const given = Buffer.from(signature, "base64url");
   const expected = createHmac("sha256", keyOf(secret)).update(`${header}.${payload}`).digest();
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new JwtRefused("invalid");

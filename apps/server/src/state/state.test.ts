@@ -7,6 +7,22 @@ import { stateContract } from "./state.contract.js";
 
 stateContract("memory", async (options) => ({ state: createMemoryState(options), drop: async () => {} }));
 
+describe("memory presence", () => {
+  it("holds one device's one socket compactly and still counts every socket", async () => {
+    const { presence } = createMemoryState({ messageRate: 10, messageBurst: 10 });
+    expect(await presence.connect("u", "d1")).toBe(true);
+    expect(await presence.disconnect("u", "d2")).toBe(false);
+    expect(await presence.isOnline("u")).toBe(true);
+    expect(await presence.disconnect("u", "d1")).toBe(true);
+    expect(await presence.disconnect("u", "d1")).toBe(false);
+    expect(await presence.connect("u", "d1")).toBe(true);
+    expect(await presence.connect("u", "d2")).toBe(false);
+    expect(await presence.disconnect("u", "d1")).toBe(false);
+    expect(await presence.disconnect("u", "d2")).toBe(true);
+    expect(await presence.onlineCount()).toBe(0);
+  });
+});
+
 /** Redis runs need a server: CI sets WARREN_TEST_REDIS; elsewhere they are skipped with a reason. */
 const REDIS_URL = process.env.WARREN_TEST_REDIS || undefined;
 if (!REDIS_URL) {
