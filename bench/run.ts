@@ -11,6 +11,8 @@
  *       direct messages stored and delivered, on SQLite and PostgreSQL (bench/README.md)
  *   all [--quick] [--no-write]
  *       relay, connections, cluster and dm, one after the other (every figure the targets name)
+ *   instructions [--frames=N] [--no-write]
+ *       instructions per relayed frame under callgrind, warren against the corked floor
  *   nat [--quick] [--no-write]
  *       the NAT lab (root): join to first ping, failover, relay to direct, iperf3 direct
  *       vs a hand-made WireGuard tunnel vs relayed, server CPU per relayed GB, latency
@@ -18,6 +20,7 @@
 import { runCluster } from "./cluster/main.js";
 import { runConnections } from "./connections/main.js";
 import { runDm } from "./dm/main.js";
+import { runInstructions } from "./instructions/main.js";
 import { runNat } from "./nat/main.js";
 import { runRelay } from "./relay/main.js";
 
@@ -33,6 +36,7 @@ const BENCHMARKS: Record<string, (args: string[]) => Promise<void>> = {
     }
   },
   nat: runNat,
+  instructions: runInstructions,
 };
 
 const USAGE = `usage: npm run bench -- <benchmark> [options]
@@ -62,6 +66,10 @@ benchmarks:
   all [--quick] [--no-write]
       relay, connections, cluster and dm in turn: every figure with a target, each
       benchmark's table printed and (without --no-write) its results written.
+  instructions [--frames=N] [--no-write]
+      instructions per relayed frame, warren against the corked ws floor, counted by
+      valgrind's callgrind (repeatable within a fraction of a percent: for comparing two
+      versions of the relay path on a noisy machine; about 3 minutes, needs valgrind).
   nat [--quick] [--no-write]
       the NAT lab in network namespaces (root; wireguard-go, nftables, iperf3): join to
       first ping, failover, relay to direct, throughput direct vs a WireGuard tunnel set
