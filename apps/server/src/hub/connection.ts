@@ -68,7 +68,7 @@ export class Connection {
 /** What the hub does with its sockets' events. */
 export interface SocketEvents {
   message(conn: Connection, data: RawData, isBinary: boolean): void;
-  /** ws is about to write a frame of its own (pong, close): what the hub holds goes first */
+  /** ws is about to write a frame (pong, ping, close, a binary frame): what the hub holds goes first */
   flush(conn: Connection): void;
   pong(conn: Connection): void;
   close(conn: Connection): void;
@@ -98,6 +98,12 @@ export function hubSocketClass(on: SocketEvents): typeof WebSocket {
     override ping(data?: unknown, mask?: boolean, cb?: (err: Error) => void): void {
       if (this.conn?.held) on.flush(this.conn);
       super.ping(data, mask, cb);
+    }
+    // Binary frames (the packet relay) go through ws's send: after what is held, too.
+    // biome-ignore lint/suspicious/noExplicitAny: ws's send is overloaded; this passes both forms on
+    override send(data: any, options?: any, cb?: any): void {
+      if (this.conn?.held) on.flush(this.conn);
+      super.send(data, options, cb);
     }
     // ws emits at most two arguments on a server socket: no rest array per frame.
     override emit(event: string | symbol, a?: unknown, b?: unknown): boolean {

@@ -68,8 +68,8 @@ export function createOutbox(metrics: Metrics, slowClientBytes: number) {
    * for one socket produced while handling one read (a sender's burst to one peer
    * arrives as many frames in one chunk) leave as one buffer in one write instead of a
    * write each: the write is most of a relayed frame's cost. Nothing waits longer than
-   * the current tick, and anything ws itself writes (pong, close) first sends what is
-   * held (connection.ts), so frames keep their order.
+   * the current tick, and anything written through ws (pong, close, binary frames)
+   * first sends what is held (connection.ts), so frames keep their order.
    */
   let holding: Connection[] = [];
   const flush = (conn: Connection) => {
