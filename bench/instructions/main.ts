@@ -16,30 +16,18 @@
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 import { buildTestBundles, removeTestBundles } from "../../scripts/test-bundles.js";
 import { describeCode, describeMachine } from "../relay/proc.js";
 import { fmt, log } from "../relay/report.js";
-import { type Account, HOST, ROOT, registerUsers } from "../relay/servers.js";
+import { type Account, freePort, HOST, ROOT, registerUsers, warrenEnv } from "../relay/servers.js";
 
 const PAIRS = 20;
 const BURST = 32;
 const WARMUP_FRAMES = 40_000;
-const JWT_SECRET = "instructions-bench-secret-at-least-32-bytes";
 type Mode = "corked" | "warren";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer().listen(0, HOST, () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-    s.on("error", reject);
-  });
-}
 
 async function answering(port: number, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -54,20 +42,9 @@ async function answering(port: number, ms: number): Promise<void> {
   throw new Error(`no answer on port ${port} within ${ms / 1000} s`);
 }
 
-const envFor = (port: number, dataDir: string): NodeJS.ProcessEnv => ({
-  ...process.env,
-  NODE_OPTIONS: "",
-  PORT: String(port),
-  HOST,
-  DATA_DIR: dataDir,
-  LOG_LEVEL: "warn",
-  JWT_SECRET,
-  UPGRADE_RATE_LIMIT: "1000000",
-  MESSAGE_RATE_LIMIT: "1000000",
-  MESSAGE_BURST_LIMIT: "1000000",
-  HANDSHAKE_TIMEOUT: "120s",
-  BARE_CORK: "1",
-});
+/** warren's benchmark environment; the bare relay reads PORT, HOST and BARE_CORK of it. */
+const envFor = (port: number, dataDir: string) =>
+  warrenEnv(port, dataDir, { HANDSHAKE_TIMEOUT: "120s", BARE_CORK: "1" });
 
 /** The bare relay as one file, so valgrind starts plain node on it. */
 async function bareBundle(dir: string): Promise<string> {

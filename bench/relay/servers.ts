@@ -15,7 +15,7 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
@@ -130,15 +130,15 @@ const JWT_SECRET = randomBytes(32).toString("hex");
 const WARREN_DIR = path.resolve(process.env.BENCH_WARREN_DIR ?? ROOT);
 
 /**
- * The real server: `node --import tsx apps/server/src/bin.ts` (warren-server). Rate limits are on,
- * set above the offered load (the limit is per user; each sender is its own user).
+ * warren's environment in every benchmark: this run's JWT secret, warnings only, and the
+ * upgrade and message rate limits on but set above the offered load (the limit is per
+ * user; each sender is its own user).
  */
-export async function startWarren(
+export function warrenEnv(
+  port: number,
   dataDir: string,
   extraEnv: Record<string, string> = {},
-  extraNodeArgs: string[] = [],
-): Promise<ServerProcess> {
-  const port = await freePort();
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_OPTIONS: "",
@@ -153,6 +153,20 @@ export async function startWarren(
     ...extraEnv,
   };
   delete env.NODE_ENV;
+  return env;
+}
+
+/**
+ * The real server: `node --import tsx apps/server/src/bin.ts` (warren-server). Rate limits are on,
+ * set above the offered load (the limit is per user; each sender is its own user).
+ */
+export async function startWarren(
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+  extraNodeArgs: string[] = [],
+): Promise<ServerProcess> {
+  const port = await freePort();
+  const env = warrenEnv(port, dataDir, extraEnv);
   const child = track(
     spawn(
       ...nodeCommand("server", [

@@ -166,7 +166,6 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     if (isBinary && packets.receive(conn, data)) return;
     queue.receive(conn, data, isBinary);
   };
-  const drain = queue.drain;
 
   const opened = (ws: HubSocket, identity: Identity) => {
     const conn = new Connection(uuidv7(), identity, ws, Date.now());
@@ -207,7 +206,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
         await dmDelivery.start(conn).catch((err) => log.warn({ err }, "direct message delivery failed"));
         if (!connections.has(conn)) return;
       }
-      drain(conn);
+      queue.drain(conn);
       await services.presence.connected(identity.userId, identity.device);
       // Only a device the client named can be a registered device with peers.
       if (identity.namedDevice) await services.scopes.connected(identity.userId, identity.device);
@@ -308,8 +307,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     );
   };
 
-  // Timers shared by every socket (heartbeat, handshake deadline):
-  // per-socket timers would cost memory at scale.
+  // Timers shared by every socket (heartbeat, handshake deadline): per-socket ones cost memory.
   const stopHeartbeat = startHeartbeat({
     intervalMs: hub.heartbeatIntervalMs,
     sockets: () => connections,
