@@ -47,6 +47,8 @@ const SEND_TEXT = { binary: false } as const;
 const pairsOf = new Map<Mode, Pair[]>();
 let pairs: Pair[] = [];
 const idle: WebSocket[] = [];
+/** idle sockets that have not sent their first frame yet */
+const unanswered: { ws: WebSocket; spec: SocketSpec }[] = [];
 let received = 0;
 let sent = 0;
 let errors = 0;
@@ -252,6 +254,7 @@ async function openIdle(
   specs: SocketSpec[],
   concurrency: number,
   timeoutMs: number,
+  firstFrame: boolean,
 ): Promise<OpenReport> {
   const cpu0 = cpuUs();
   const start = performance.now();
@@ -263,8 +266,10 @@ async function openIdle(
   await pool(specs, concurrency, start + timeoutMs, async (spec) => {
     try {
       const ws = await open(spec, mode, 15_000);
-      // warren closes a socket that sent nothing valid within 10 s: one ping, then quiet.
-      if (mode === "warren") await pong(ws, 15_000);
+      // warren closes a socket that sent nothing valid within HANDSHAKE_TIMEOUT (10 s by
+      // default): one frame and its answer, then quiet.
+      if (firstFrame) await answered(ws, mode, spec, 15_000);
+      else unanswered.push({ ws, spec });
       ws.on("ping", () => {
         pings += 1;
       });
@@ -297,21 +302,66 @@ async function openIdle(
   };
 }
 
+/**
+ * A socket's first frame and its answer: for warren a ping (answered with a pong), for
+ * the bare relays a signal to the socket's own id (relayed back to it), so both servers
+ * read one frame and write one in return.
+ */
+function answered(ws: WebSocket, mode: Mode, spec: SocketSpec, timeoutMs: number): Promise<void> {
+  if (mode === "warren") return pong(ws, timeoutMs);
+  const id = new URL(spec.url).searchParams.get("id") ?? "";
+  return answer(ws, JSON.stringify({ type: "signal", to: id, payload: {} }), '{"type":"signal"', timeoutMs);
+}
+
+/** Idle sockets opened without their first frame (`firstFrame: false`), sent it and waited. */
+async function firstFrames(mode: Mode, concurrency: number, timeoutMs: number): Promise<OpenReport> {
+  const todo = unanswered.splice(0);
+  const cpu0 = cpuUs();
+  const start = performance.now();
+  let done = 0;
+  let failed = 0;
+  let firstFailure: string | undefined;
+  await pool(todo, concurrency, start + timeoutMs, async ({ ws, spec }) => {
+    try {
+      await answered(ws, mode, spec, 15_000);
+      done += 1;
+    } catch (err) {
+      failed += 1;
+      firstFailure ??= String(err);
+    }
+  });
+  failed += todo.length - done - failed;
+  return {
+    opened: done,
+    failed,
+    failures: failed > 0 ? { "no answer to the first frame": failed } : {},
+    lastOpenMs: performance.now() - start,
+    ...(firstFailure !== undefined && { firstFailure }),
+    elapsedMs: performance.now() - start,
+    cpuUs: cpuUs() - cpu0,
+  };
+}
+
 function pong(ws: WebSocket, timeoutMs: number): Promise<void> {
+  return answer(ws, '{"type":"ping"}', '{"type":"pong"', timeoutMs);
+}
+
+/** Sends `text` and waits for a frame starting with `expected`. */
+function answer(ws: WebSocket, text: string, expected: string, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.off("message", onMessage);
       ws.terminate();
-      reject(new Error("no pong in time"));
+      reject(new Error(`no ${expected.slice(9, -1)} in time`));
     }, timeoutMs);
     const onMessage = (data: RawData) => {
-      if (!String(data).startsWith('{"type":"pong"')) return;
+      if (!String(data).startsWith(expected)) return;
       clearTimeout(timer);
       ws.off("message", onMessage);
       resolve();
     };
     ws.on("message", onMessage);
-    ws.send('{"type":"ping"}');
+    ws.send(text);
   });
 }
 
@@ -353,12 +403,19 @@ async function handle(c: Command): Promise<void> {
         return reply({
           re: c.rid,
           kind: "open",
-          report: await openIdle(c.mode, c.sockets, c.concurrency, c.timeoutMs),
+          report: await openIdle(c.mode, c.sockets, c.concurrency, c.timeoutMs, c.firstFrame ?? true),
+        });
+      case "first-frame":
+        return reply({
+          re: c.rid,
+          kind: "open",
+          report: await firstFrames(c.mode, c.concurrency, c.timeoutMs),
         });
       case "count":
         return reply({ re: c.rid, kind: "count", report: count() });
       case "drop":
         for (const ws of idle.splice(0)) ws.terminate();
+        unanswered.length = 0;
         return reply({ re: c.rid, kind: "ok" });
       case "close":
         running = false;

@@ -34,7 +34,21 @@ export type Command =
       durationMs: number;
       drainMs: number;
     }
-  | { cmd: "idle"; rid: number; mode: Mode; sockets: SocketSpec[]; concurrency: number; timeoutMs: number }
+  | {
+      cmd: "idle";
+      rid: number;
+      mode: Mode;
+      sockets: SocketSpec[];
+      concurrency: number;
+      timeoutMs: number;
+      /**
+       * each socket sends its first frame and waits for the answer once open (default);
+       * false: open only (upgrade to welcome), and `first-frame` sends them later
+       */
+      firstFrame?: boolean;
+    }
+  /** every idle socket not yet past its first frame sends it and waits for the answer */
+  | { cmd: "first-frame"; rid: number; mode: Mode; concurrency: number; timeoutMs: number }
   | { cmd: "count"; rid: number }
   /** closes every idle socket of this process at once (a reconnect storm follows) */
   | { cmd: "drop"; rid: number }
