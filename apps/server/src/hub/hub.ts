@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { CLOSE, uuidv7, version1Text } from "@warren/protocol";
 import type { Redis } from "ioredis";
 import { type RawData, WebSocketServer } from "ws";
-import type { Bus, BusEvent } from "../bus/bus.js";
+import type { Bus } from "../bus/bus.js";
 import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -11,6 +11,7 @@ import type { Services } from "../services/index.js";
 import type { SharedState } from "../state/index.js";
 import { catchUp } from "./catch-up.js";
 import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeTextOf } from "./connection.js";
+import { createDeliver } from "./deliver.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
 import { createFrameQueue } from "./frame-queue.js";
@@ -89,47 +90,14 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     stunPorts: [config.nat.stunPort, config.nat.stunAltPort].filter((p): p is number => p !== undefined),
     registry: metrics.registry,
   });
-  const deliver = (topic: string, event: BusEvent): void => {
-    const sockets = local.socketsOf(topic);
-    if (!sockets) return;
-    services.signaling.observe(event);
-    packets.observe(event);
-    switch (event.kind) {
-      case "frame": {
-        // Version-1 sockets get the frame under its old name, rewritten once for all of them.
-        let v1: string | undefined;
-        for (const conn of sockets) {
-          if (conn.id === event.except) continue;
-          if (conn.identity.protocol !== 1) outbox.send(conn, event.frame, event.type ?? "event");
-          else {
-            v1 ??= version1Text(event.frame);
-            outbox.send(conn, v1, event.type ?? "event");
-          }
-        }
-        return;
-      }
-      case "room.subscribe":
-        for (const conn of [...sockets]) local.add(topics.room(event.room), conn);
-        return;
-      case "room.unsubscribe":
-        for (const conn of [...sockets]) local.remove(topics.room(event.room), conn);
-        return;
-      case "topics.add":
-        for (const conn of [...sockets]) for (const t of event.topics) local.add(t, conn);
-        return;
-      case "topics.remove":
-        for (const conn of [...sockets]) for (const t of event.topics) local.remove(t, conn);
-        return;
-      case "session.ended":
-        for (const conn of [...sockets]) {
-          if (conn.identity.session !== event.session) continue;
-          metrics.closed("session_ended");
-          conn.ws.close(CLOSE.session_ended, "signed out");
-        }
-        return;
-    }
-  };
-  const local = createLocalSockets(bus, deliver);
+  // Bus events for this instance's sockets (deliver.ts): defined once `local` exists.
+  const local = createLocalSockets(bus, (topic, event) => deliver(topic, event));
+  const deliver = createDeliver({
+    local,
+    outbox,
+    metrics,
+    observers: [services.signaling, packets],
+  });
   const dmDelivery = createDmDelivery(services.directMessages, outbox);
 
   const dispatch = createDispatch({
@@ -167,7 +135,8 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     queue.receive(conn, data, isBinary);
   };
 
-  const opened = (ws: HubSocket, identity: Identity) => {
+  /** `release` sends what the socket holds back (its 101 response): called once the welcome is written. */
+  const opened = (ws: HubSocket, identity: Identity, release: () => void) => {
     const conn = new Connection(uuidv7(), identity, ws, Date.now());
     ws.conn = conn;
     connections.add(conn);
@@ -187,18 +156,23 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
         clearTimeout(timer);
         graceTimers.delete(identity.userId);
       }
-      const scoped = await services.scopes.topicsOf(identity.userId).catch((err) => {
-        log.warn({ err }, "looking up a socket's topics failed");
-        return [] as string[];
-      });
-      if (!connections.has(conn)) return;
-      local.add(topics.user(identity.userId), conn);
-      local.add(topics.device(identity.userId, identity.device), conn);
-      for (const topic of scoped) local.add(topic, conn);
-      // With Redis, "welcome" waits until those subscriptions are in force.
-      await bus.settled();
-      if (!connections.has(conn)) return;
-      outbox.send(conn, welcomeTextOf(conn, hub), "welcome");
+      try {
+        const scoped = await services.scopes.topicsOf(identity.userId).catch((err) => {
+          log.warn({ err }, "looking up a socket's topics failed");
+          return [] as string[];
+        });
+        if (!connections.has(conn)) return;
+        local.add(topics.user(identity.userId), conn);
+        local.add(topics.device(identity.userId, identity.device), conn);
+        for (const topic of scoped) local.add(topic, conn);
+        // With Redis, "welcome" waits until those subscriptions are in force.
+        await bus.settled();
+        if (!connections.has(conn)) return;
+        outbox.send(conn, welcomeTextOf(conn, hub), "welcome");
+        outbox.flush(conn);
+      } finally {
+        release();
+      }
       // Store-and-forward: the device's first page of pending direct messages, before
       // anything it sent meanwhile is answered. A device id the server made up has no
       // message keys (nothing could name it before), so nothing waits for it.
@@ -283,11 +257,9 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
     void check(req, socket).then(
       (identity) => {
         if (!identity || socket.destroyed) return;
-        // The 101 response waits until this turn of the event loop ends: when the
-        // socket's topics are known at once (one instance, SQLite), the welcome goes out
-        // in the same write instead of a second one.
+        // The 101 response waits for the welcome (opened), so both leave in one write.
         socket.cork();
-        setImmediate(() => socket.uncork());
+        const release = () => socket.uncork();
         wss.handleUpgrade(req, socket, head, (ws) => {
           releaseHttpLeftovers(socket);
           // One account cannot hold this instance's sockets: one over the cap is told
@@ -298,9 +270,10 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
               CLOSE.too_many_connections,
               `too many open sockets for this account (limit ${hub.maxSocketsPerUser})`,
             );
+            release();
             return;
           }
-          opened(ws as HubSocket, identity);
+          opened(ws as HubSocket, identity, release);
         });
       },
       () => refuse(socket, "service_unavailable"),
