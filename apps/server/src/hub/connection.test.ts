@@ -1,6 +1,17 @@
-import { describe, expect, it } from "vitest";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it, vi } from "vitest";
+import { WebSocket, WebSocketServer } from "ws";
 import type { HubConfig } from "../config.js";
-import { Connection, type Identity, welcomeOf, welcomeTextOf } from "./connection.js";
+import {
+  Connection,
+  type HubSocket,
+  hubSocketClass,
+  type Identity,
+  releaseReadBuffers,
+  welcomeOf,
+  welcomeTextOf,
+} from "./connection.js";
 
 const hub = {
   maxMessageBytes: 65_536,
@@ -37,5 +48,67 @@ describe("welcome frame", () => {
       expect(Object.keys(parsed)).toEqual(Object.keys(expected));
       expect(text).toBe(JSON.stringify({ ...expected, server_time: parsed.server_time }));
     }
+  });
+});
+
+describe("ws's read buffers", () => {
+  type Receiver = { _buffers: Buffer[]; _bufferedBytes: number };
+  const receiverOf = (ws: WebSocket) => (ws as unknown as { _receiver: Receiver })._receiver;
+
+  it("a socket's first frame leaves its chunk array new and empty; a later frame leaves it as it is", async () => {
+    const frames: string[] = [];
+    const wss = new WebSocketServer({
+      port: 0,
+      host: "127.0.0.1",
+      perMessageDeflate: false,
+      WebSocket: hubSocketClass({
+        message: (conn, data) => {
+          frames.push(String(data));
+          if (frames.length === 2) conn.valid = true;
+        },
+        flush: () => {},
+        pong: () => {},
+        close: () => {},
+        error: () => {},
+      }),
+    });
+    try {
+      await once(wss, "listening");
+      const accepted = once(wss, "connection");
+      const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+      const [ws] = (await accepted) as [HubSocket];
+      ws.conn = new Connection("c1", identity(), ws, 0);
+      await once(client, "open");
+      const receiver = receiverOf(ws);
+      const seen = [receiver._buffers];
+      for (const text of ["one", "two", "three"]) {
+        client.send(text);
+        await vi.waitFor(() => expect(frames.at(-1)).toBe(text));
+        seen.push(receiver._buffers);
+      }
+      // Replaced after each frame while none was valid (the second made it valid), then kept.
+      expect(seen[1]).not.toBe(seen[0]);
+      expect(seen[2]).not.toBe(seen[1]);
+      expect(seen[3]).toBe(seen[2]);
+      for (const buffers of seen) expect(buffers).toEqual([]);
+      client.terminate();
+    } finally {
+      wss.close();
+    }
+  });
+
+  it("leaves the array alone while chunks are queued in it", () => {
+    const chunk = Buffer.from("partial frame");
+    const receiver: Receiver = { _buffers: [chunk], _bufferedBytes: chunk.length };
+    const buffers = receiver._buffers;
+    releaseReadBuffers({ _receiver: receiver } as unknown as WebSocket);
+    expect(receiver._buffers).toBe(buffers);
+    expect(receiver._buffers).toEqual([chunk]);
+    const empty: Receiver = { _buffers: [], _bufferedBytes: 0 };
+    const before = empty._buffers;
+    releaseReadBuffers({ _receiver: empty } as unknown as WebSocket);
+    expect(empty._buffers).not.toBe(before);
+    // A ws without a receiver (closed, or another version) is left as it is.
+    expect(() => releaseReadBuffers({} as WebSocket)).not.toThrow();
   });
 });

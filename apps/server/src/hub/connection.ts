@@ -35,6 +35,9 @@ export interface Identity {
   protocol: number;
 }
 
+/** Every socket's topics until it has one of its own: one array shared by all. */
+const NO_TOPICS: readonly string[] = Object.freeze([]);
+
 /**
  * One socket on this instance. Kept small and flat: the hub holds tens of thousands of
  * these, and memory per idle connection bounds how many one instance can hold.
@@ -44,8 +47,11 @@ export class Connection {
   missed = 0;
   /** set once the client sent one valid frame */
   valid = false;
-  /** local topics this socket is on (user, device, rooms); replaced, never changed in place */
-  topics: readonly string[] = [];
+  /**
+   * local topics this socket is on besides its user's and its device's (rooms,
+   * communities, networks: local-sockets.ts); replaced, never changed in place
+   */
+  topics: readonly string[] = NO_TOPICS;
   /** frames received in each of the last ten seconds, made on first rate-limit refusal */
   abuse: Uint32Array | undefined;
   abuseSecond = 0;
@@ -115,7 +121,9 @@ export function hubSocketClass(on: SocketEvents): typeof WebSocket {
       }
       if (conn !== undefined) {
         if (event === "message") {
+          const first = !conn.valid;
           on.message(conn, a as RawData, b as boolean);
+          if (first) releaseReadBuffers(this);
           return true;
         }
         if (event === "pong") {
@@ -127,6 +135,21 @@ export function hubSocketClass(on: SocketEvents): typeof WebSocket {
       return super.emit(event, a, b);
     }
   };
+}
+
+/**
+ * ws's receiver queues a socket's incoming chunks in an array that, once a read is
+ * consumed, is empty but keeps room for 17 chunks (152 bytes) for as long as the socket
+ * lives: an idle socket's largest single cost after its first frame. An empty one is
+ * swapped for a new array, which has no room until the next read. Nothing happens while
+ * chunks are queued, or on a ws that keeps them otherwise.
+ */
+export function releaseReadBuffers(ws: WebSocket): void {
+  const receiver = (ws as unknown as { _receiver?: { _buffers?: unknown; _bufferedBytes?: unknown } })
+    ._receiver;
+  const buffers = receiver?._buffers;
+  if (receiver?._bufferedBytes === 0 && Array.isArray(buffers) && buffers.length === 0)
+    receiver._buffers = [];
 }
 
 /** The welcome's limits, serialised once per hub configuration. */

@@ -4,13 +4,19 @@ import { CLOSE, uuidv7, version1Text } from "@warren/protocol";
 import type { Redis } from "ioredis";
 import { type RawData, WebSocketServer } from "ws";
 import type { Bus } from "../bus/bus.js";
-import { topics } from "../bus/topics.js";
 import type { Config } from "../config.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Services } from "../services/index.js";
 import type { SharedState } from "../state/index.js";
 import { catchUp } from "./catch-up.js";
-import { Connection, type HubSocket, hubSocketClass, type Identity, welcomeTextOf } from "./connection.js";
+import {
+  Connection,
+  type HubSocket,
+  hubSocketClass,
+  type Identity,
+  releaseReadBuffers,
+  welcomeTextOf,
+} from "./connection.js";
 import { createDeliver } from "./deliver.js";
 import { createDispatch } from "./dispatch.js";
 import { createDmDelivery } from "./dm-delivery.js";
@@ -162,8 +168,7 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
           return [] as string[];
         });
         if (!connections.has(conn)) return;
-        local.add(topics.user(identity.userId), conn);
-        local.add(topics.device(identity.userId, identity.device), conn);
+        local.addOwn(conn);
         for (const topic of scoped) local.add(topic, conn);
         // With Redis, "welcome" waits until those subscriptions are in force.
         await bus.settled();
@@ -284,7 +289,11 @@ export function createHub({ config, services, bus, state, redis, metrics, log }:
   const stopHeartbeat = startHeartbeat({
     intervalMs: hub.heartbeatIntervalMs,
     sockets: () => connections,
-    ping: (conn) => outbox.ping(conn),
+    ping(conn) {
+      // A burst since the last round may have left ws's chunk array grown: room freed.
+      releaseReadBuffers(conn.ws);
+      outbox.ping(conn);
+    },
     dead(conn) {
       if (!connections.has(conn)) return;
       metrics.closed("heartbeat");

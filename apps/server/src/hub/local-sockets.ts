@@ -12,34 +12,50 @@ export function createLocalSockets(bus: Bus, handler: BusHandler) {
   // is, a Set only once a second socket comes (memory per idle connection).
   const byTopic = new Map<string, Connection | Set<Connection>>();
 
-  const add = (topic: string, conn: Connection): void => {
+  /** Puts the socket on the topic; false when it was on it already. */
+  const hold = (topic: string, conn: Connection): boolean => {
     const held = byTopic.get(topic);
     if (held === undefined) {
       byTopic.set(topic, conn);
       bus.subscribe(topic, handler);
-    } else if (held === conn) return;
+    } else if (held === conn) return false;
     else if (held instanceof Set) {
-      if (held.has(conn)) return;
+      if (held.has(conn)) return false;
       held.add(conn);
     } else byTopic.set(topic, new Set([held, conn]));
-    // A new array of the exact size: pushing, or spreading into a literal, would reserve
-    // 17 more slots (136 bytes) per socket; concat does not.
-    conn.topics = conn.topics.concat(topic);
+    return true;
   };
 
-  const remove = (topic: string, conn: Connection): void => {
+  /** Takes the socket off the topic; false when it was not on it. */
+  const release = (topic: string, conn: Connection): boolean => {
     const held = byTopic.get(topic);
-    if (held === undefined) return;
+    if (held === undefined) return false;
     if (held instanceof Set) {
-      if (!held.delete(conn)) return;
+      if (!held.delete(conn)) return false;
       if (held.size === 1) byTopic.set(topic, held.values().next().value as Connection);
     } else {
-      if (held !== conn) return;
+      if (held !== conn) return false;
       byTopic.delete(topic);
       bus.unsubscribe(topic, handler);
     }
-    conn.topics = conn.topics.filter((t) => t !== topic);
+    return true;
   };
+
+  const add = (topic: string, conn: Connection): void => {
+    // A new array of the exact size: pushing, or spreading into a literal, would reserve
+    // 17 more slots (136 bytes) per socket; concat does not.
+    if (hold(topic, conn)) conn.topics = conn.topics.concat(topic);
+  };
+
+  const remove = (topic: string, conn: Connection): void => {
+    if (release(topic, conn)) conn.topics = conn.topics.filter((t) => t !== topic);
+  };
+
+  /** The socket's own topics, its user's and its device's: implied, not listed in `conn.topics`. */
+  const ownTopics = (conn: Connection): [string, string] => [
+    topics.user(conn.identity.userId),
+    topics.device(conn.identity.userId, conn.identity.device),
+  ];
 
   const socketsOf = (topic: string): Iterable<Connection> | undefined => {
     const held = byTopic.get(topic);
@@ -49,7 +65,17 @@ export function createLocalSockets(bus: Bus, handler: BusHandler) {
   return {
     add,
     remove,
+    /**
+     * Puts the socket on its user's and its device's topics. They are not kept in
+     * `conn.topics`, which stays empty (one array shared by all) until a room, community
+     * or network: an array of two per idle socket was 64 bytes.
+     */
+    addOwn(conn: Connection): void {
+      for (const topic of ownTopics(conn)) hold(topic, conn);
+    },
+    /** Takes the socket off every topic, its own included. */
     removeAll(conn: Connection): void {
+      for (const topic of ownTopics(conn)) release(topic, conn);
       for (const topic of conn.topics) remove(topic, conn);
     },
     /** The topic's sockets here; copy before changing topics while iterating. */
