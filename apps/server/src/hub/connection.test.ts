@@ -112,3 +112,38 @@ describe("ws's read buffers", () => {
     expect(() => releaseReadBuffers({} as WebSocket)).not.toThrow();
   });
 });
+
+describe("hub sockets' listeners", () => {
+  it("hold no listener table until one is added; one added later hears its event", async () => {
+    const closes: string[] = [];
+    const wss = new WebSocketServer({
+      port: 0,
+      host: "127.0.0.1",
+      perMessageDeflate: false,
+      // as the hub's: no listener of the server's own on each socket
+      clientTracking: false,
+      WebSocket: hubSocketClass({
+        message: () => {},
+        flush: () => {},
+        pong: () => {},
+        close: () => closes.push("hub"),
+        error: () => {},
+      }),
+    });
+    try {
+      await once(wss, "listening");
+      const accepted = once(wss, "connection");
+      const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+      const [ws] = (await accepted) as [HubSocket];
+      ws.conn = new Connection("c1", identity(), ws, 0);
+      await once(client, "open");
+      expect((ws as unknown as { _events: unknown })._events).toBeUndefined();
+      expect(ws.listenerCount("close")).toBe(0);
+      ws.once("close", (code: number) => closes.push(`listener ${code}`));
+      client.close(4001);
+      await vi.waitFor(() => expect(closes).toEqual(["hub", "listener 4001"]));
+    } finally {
+      wss.close();
+    }
+  });
+});

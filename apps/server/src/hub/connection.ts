@@ -93,6 +93,16 @@ export type HubSocket = WebSocket & { conn: Connection | undefined };
 export function hubSocketClass(on: SocketEvents): typeof WebSocket {
   return class extends WebSocket {
     conn: Connection | undefined = undefined;
+    // biome-ignore lint/suspicious/noExplicitAny: ws's constructor is internal; its arguments pass through
+    constructor(...args: any[]) {
+      // @ts-expect-error ws calls this with its internal arguments
+      super(...args);
+      // Even with no listener an EventEmitter holds an empty dictionary for them: about
+      // 200 bytes per socket. None is added here; Node's EventEmitter makes one again
+      // on the first `on`, and treats a missing one as empty everywhere else.
+      const self = this as unknown as { _events?: object; _eventsCount?: number };
+      if (self._eventsCount === 0) self._events = undefined;
+    }
     override close(code?: number, data?: string | Buffer): void {
       if (this.conn?.held) on.flush(this.conn);
       super.close(code, data);
