@@ -17,7 +17,7 @@ const VALIDATORS = new Map<string, Validator>(
 
 interface FrameKind {
   validator: Validator;
-  handler: (conn: Connection, frame: unknown) => Maybe<HandlerResult>;
+  handler: (conn: Connection, frame: unknown, text: string) => Maybe<HandlerResult>;
 }
 
 /** A store that does not answer (lock wait, Redis away) is worth asking again this soon. */
@@ -202,7 +202,7 @@ export function createDispatch(o: DispatchOptions) {
     o.onProcessed(type);
     let out: Maybe<HandlerResult>;
     try {
-      out = kind.handler(conn, frame);
+      out = kind.handler(conn, frame, text);
     } catch (err) {
       fail(conn, re, type, err);
       return;
