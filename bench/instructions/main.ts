@@ -22,7 +22,7 @@ import WebSocket from "ws";
 import { buildTestBundles, removeTestBundles } from "../../scripts/test-bundles.js";
 import { describeCode, describeMachine } from "../relay/proc.js";
 import { fmt, log } from "../relay/report.js";
-import { type Account, freePort, HOST, ROOT, registerUsers, warrenEnv } from "../relay/servers.js";
+import { type Account, freePort, HOST, nodeArgs, ROOT, registerUsers, warrenEnv } from "../relay/servers.js";
 
 const PAIRS = 20;
 const BURST = 32;
@@ -150,7 +150,15 @@ async function measure(
     });
   const server = spawn(
     "valgrind",
-    ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${outDir}/callgrind.%p`, "node", file],
+    [
+      "--tool=callgrind",
+      "--instr-atstart=no",
+      `--callgrind-out-file=${outDir}/callgrind.%p`,
+      "node",
+      // BENCH_SERVER_NODE_ARGS=--perf-basic-prof: /tmp/perf-<pid>.map names the JIT code's addresses
+      ...nodeArgs,
+      file,
+    ],
     { env: envFor(port, dataDir), stdio: ["ignore", "ignore", "ignore"] },
   );
   try {
