@@ -2,6 +2,23 @@ import type { RateBuckets, TakeResult } from "./rate-buckets.js";
 
 const OK: TakeResult = { ok: true, retryAfterMs: 0 };
 
+/**
+ * The time for every frame handled in one turn: a burst of frames arrives in one read
+ * and is handled before anything else runs, so one clock read serves all of it; the
+ * turn's microtasks forget it. (A turn is far shorter than a token's refill time.)
+ */
+let turnNow: number | undefined;
+const forgetTurn = () => {
+  turnNow = undefined;
+};
+function now(): number {
+  if (turnNow === undefined) {
+    turnNow = performance.now();
+    queueMicrotask(forgetTurn);
+  }
+  return turnNow;
+}
+
 /** In-process token buckets: two numbers per user, refilled lazily on use. */
 export function createMemoryRateBuckets(options: { rate: number; burst: number }): RateBuckets {
   const buckets = new Map<string, { tokens: number; at: number }>();
@@ -16,15 +33,15 @@ export function createMemoryRateBuckets(options: { rate: number; burst: number }
   };
   return {
     take(key: string): TakeResult {
-      const now = performance.now();
-      if (now - swept > 60_000) sweep(now);
+      const at = now();
+      if (at - swept > 60_000) sweep(at);
       let b = buckets.get(key);
       if (!b) {
-        b = { tokens: options.burst, at: now };
+        b = { tokens: options.burst, at };
         buckets.set(key, b);
       } else {
-        b.tokens = Math.min(options.burst, b.tokens + (now - b.at) * perMs);
-        b.at = now;
+        b.tokens = Math.min(options.burst, b.tokens + (at - b.at) * perMs);
+        b.at = at;
       }
       if (b.tokens >= 1) {
         b.tokens -= 1;
