@@ -11,7 +11,7 @@
  *       direct messages stored and delivered, on SQLite and PostgreSQL (bench/README.md)
  *   all [--quick] [--no-write]
  *       relay, connections, cluster and dm, one after the other (every figure the targets name)
- *   instructions [--frames=N] [--no-write]
+ *   instructions [--frames=N] [--keep=DIR] [--no-write]
  *       instructions per relayed frame under callgrind, warren against the corked floor
  *   nat [--quick] [--no-write]
  *       the NAT lab (root): join to first ping, failover, relay to direct, iperf3 direct
@@ -66,10 +66,11 @@ benchmarks:
   all [--quick] [--no-write]
       relay, connections, cluster and dm in turn: every figure with a target, each
       benchmark's table printed and (without --no-write) its results written.
-  instructions [--frames=N] [--no-write]
+  instructions [--frames=N] [--keep=DIR] [--no-write]
       instructions per relayed frame, warren against the corked ws floor, counted by
       valgrind's callgrind (repeatable within a fraction of a percent: for comparing two
       versions of the relay path on a noisy machine; about 3 minutes, needs valgrind).
+      --keep=DIR   leave callgrind's output in DIR/corked and DIR/warren (callgrind_annotate)
   nat [--quick] [--no-write]
       the NAT lab in network namespaces (root; wireguard-go, nftables, iperf3): join to
       first ping, failover, relay to direct, throughput direct vs a WireGuard tunnel set

@@ -22,7 +22,7 @@ import WebSocket from "ws";
 import { buildTestBundles, removeTestBundles } from "../../scripts/test-bundles.js";
 import { describeCode, describeMachine } from "../relay/proc.js";
 import { fmt, log } from "../relay/report.js";
-import { type Account, freePort, HOST, ROOT, registerUsers, warrenEnv } from "../relay/servers.js";
+import { type Account, freePort, HOST, nodeArgs, ROOT, registerUsers, warrenEnv } from "../relay/servers.js";
 
 const PAIRS = 20;
 const BURST = 32;
@@ -137,9 +137,11 @@ async function measure(
   frames: number,
   accounts: Account[],
   dataDir: string,
+  keep: string | undefined,
 ): Promise<number> {
   const port = await freePort();
-  const outDir = mkdtempSync(path.join(os.tmpdir(), "warren-callgrind-"));
+  const outDir = keep ? path.join(keep, mode) : mkdtempSync(path.join(os.tmpdir(), "warren-callgrind-"));
+  mkdirSync(outDir, { recursive: true });
   // callgrind_control finds the process by a name that holds $HOST: give both the same.
   const control = (instrumentation: "on" | "off", pid: number) =>
     execFileSync("callgrind_control", ["-i", instrumentation, String(pid)], {
@@ -148,7 +150,15 @@ async function measure(
     });
   const server = spawn(
     "valgrind",
-    ["--tool=callgrind", "--instr-atstart=no", `--callgrind-out-file=${outDir}/callgrind.%p`, "node", file],
+    [
+      "--tool=callgrind",
+      "--instr-atstart=no",
+      `--callgrind-out-file=${outDir}/callgrind.%p`,
+      "node",
+      // BENCH_SERVER_NODE_ARGS=--perf-basic-prof: /tmp/perf-<pid>.map names the JIT code's addresses
+      ...nodeArgs,
+      file,
+    ],
     { env: envFor(port, dataDir), stdio: ["ignore", "ignore", "ignore"] },
   );
   try {
@@ -187,7 +197,7 @@ async function measure(
     return total / frames;
   } finally {
     server.kill("SIGKILL");
-    rmSync(outDir, { recursive: true, force: true });
+    if (!keep) rmSync(outDir, { recursive: true, force: true });
   }
 }
 
@@ -195,6 +205,9 @@ export async function runInstructions(args: string[]): Promise<void> {
   const framesArg = args.find((a) => a.startsWith("--frames="));
   const frames = framesArg ? Number(framesArg.slice("--frames=".length)) : 100_000;
   if (!Number.isInteger(frames) || frames < PAIRS) throw new Error("--frames takes a whole number of frames");
+  // --keep=DIR leaves callgrind's files in DIR/corked and DIR/warren, for callgrind_annotate.
+  const keepArg = args.find((a) => a.startsWith("--keep="));
+  const keep = keepArg ? path.resolve(keepArg.slice("--keep=".length)) : undefined;
   try {
     execFileSync("valgrind", ["--version"], { stdio: "ignore" });
   } catch {
@@ -226,9 +239,9 @@ export async function runInstructions(args: string[]): Promise<void> {
       }
       const floorAccounts = accounts.map(() => ({ id: randomUUID(), token: "" }));
       log(`corked: ${frames} frames under callgrind`);
-      corked = await measure("corked", bare, frames, floorAccounts, dataDir);
+      corked = await measure("corked", bare, frames, floorAccounts, dataDir, keep);
       log(`corked: ${fmt(corked, 0)} instructions per frame; warren next`);
-      result = await measure("warren", warren, frames, accounts, dataDir);
+      result = await measure("warren", warren, frames, accounts, dataDir, keep);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -33,7 +33,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Extra node flags for both servers, e.g. BENCH_SERVER_NODE_ARGS="--cpu-prof
  * --cpu-prof-dir=/tmp/prof" (node refuses --cpu-prof in NODE_OPTIONS).
  */
-const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+export const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
 
 /** CPUs for the servers under test and for the load processes (taskset -c lists), when pinned. */
 export interface Pinning {

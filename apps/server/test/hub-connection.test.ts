@@ -269,6 +269,8 @@ describe("hub connection on sqlite", () => {
         [{ type: "offer", payload: {} }, /\bto\b/],
         [{ type: "offer", to: 5, payload: {} }, /\bto\b/],
         [{ type: "answer", to: "not-a-uuid", payload: {} }, /\bto\b/],
+        [{ type: "signal", to: "01A20169-226A-7000-8219-34790DF7608A", payload: {} }, /\bto\b/],
+        [{ type: "signal", to: "01a20169-226a-7000-8219-34790df7608a" }, /payload/],
         [
           {
             type: "candidate",
@@ -291,6 +293,10 @@ describe("hub connection on sqlite", () => {
         expect(err, JSON.stringify(frame)).toMatchObject({ type: "error", code: "invalid_request" });
         expect(err.message, JSON.stringify(frame)).toMatch(field);
       }
+      // An id of 64 code points is valid even where it is more UTF-16 units than that.
+      const longId = "😀".repeat(64);
+      c.send({ type: "signal", id: longId, to: "01a20169-226a-7000-8219-34790df7608a", payload: 1 });
+      expect(await c.next((f) => f.re === longId)).toMatchObject({ type: "error", code: "peer_unavailable" });
       // An id that is not a string cannot be echoed; the frame is still refused.
       c.send({ type: "ping", id: 7 });
       const badId = await c.next("error");

@@ -107,6 +107,22 @@ describe.each(backends())("signaling relay on $name", (backend) => {
     }
   });
 
+  it("passes on the payload JSON.parse reads, however the sender spelled the frame", async () => {
+    const { a, b, ac, bc } = await pair();
+    // Whitespace everywhere, escapes, "payload" inside strings and nested objects, and the
+    // key twice (the second time spelled with an escape): the last one is the payload.
+    ac.sendRaw(
+      ` { "type" : "signal" ,\n"payload" : {"a" : "\\u00e9\\n\\"}", "n": 1.50, "payload": 2},` +
+        `"to":"${b.id}", "note":"\\"payload\\":3",\t"\\u0070ayload" : [ "last", {"x":"]}"}, -0.0e0 ] }\r\n`,
+    );
+    expect(await bc.next("signal")).toEqual({
+      type: "signal",
+      from: a.id,
+      from_device: "a-laptop",
+      payload: ["last", { x: "]}" }, -0],
+    });
+  });
+
   it("keeps one sender's signaling in order: an offer, then its candidates, then more", async () => {
     const { b, ac, bc } = await pair();
     const sent: [string, unknown][] = [["offer", { sdp: "o" }]];

@@ -24,12 +24,11 @@ export function createMetrics() {
   });
   // Counted per frame on the hot path: plain numbers here, handed to prom-client at
   // scrape time (its labelled inc() hashes the label set on every call).
-  const receivedCounts = new Map<string, number>();
-  const sentCounts = new Map<string, number>();
-  const flushInto = (counts: Map<string, number>) =>
+  const receivedCounts = typeCounts();
+  const sentCounts = typeCounts();
+  const flushInto = (counts: TypeCounts) =>
     function (this: Counter) {
-      for (const [type, n] of counts) if (n > 0) this.labels(type).inc(n);
-      counts.clear();
+      for (const [type, n] of counts.take()) if (n > 0) this.labels(type).inc(n);
     };
   new Counter({
     name: "signaling_messages_received_total",
@@ -118,12 +117,8 @@ export function createMetrics() {
     httpRequests,
     httpDuration,
     /** type must be a known frame type (validated), so the label set stays small */
-    received: (type: string) => {
-      receivedCounts.set(type, (receivedCounts.get(type) ?? 0) + 1);
-    },
-    sent: (type: string, n = 1) => {
-      sentCounts.set(type, (sentCounts.get(type) ?? 0) + n);
-    },
+    received: (type: string) => receivedCounts.add(type, 1),
+    sent: (type: string, n = 1) => sentCounts.add(type, n),
     closed: (
       reason:
         | "slow_client"
@@ -150,3 +145,36 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Counts by frame type. A run of one type (a burst of relayed frames) adds to one
+ * number held aside, and reaches the map when the type changes or the counts are read:
+ * one string comparison per frame instead of a map lookup and a store.
+ */
+function typeCounts() {
+  const counts = new Map<string, number>();
+  let runType: string | undefined;
+  let run = 0;
+  const settle = () => {
+    if (runType !== undefined) counts.set(runType, (counts.get(runType) ?? 0) + run);
+    runType = undefined;
+    run = 0;
+  };
+  return {
+    add(type: string, n: number): void {
+      if (type !== runType) {
+        settle();
+        runType = type;
+      }
+      run += n;
+    },
+    /** The counts since the last take, emptied. */
+    take(): Map<string, number> {
+      settle();
+      const out = new Map(counts);
+      counts.clear();
+      return out;
+    },
+  };
+}
+type TypeCounts = ReturnType<typeof typeCounts>;

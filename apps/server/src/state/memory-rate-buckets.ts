@@ -5,6 +5,23 @@ const OK: TakeResult = { ok: true, retryAfterMs: 0 };
 const SWEEP_MS = 10_000;
 
 /**
+ * The time for every frame handled in one turn: a burst of frames arrives in one read
+ * and is handled before anything else runs, so one clock read serves all of it; the
+ * turn's microtasks forget it. (A turn is far shorter than a token's refill time.)
+ */
+let turnNow: number | undefined;
+const forgetTurn = () => {
+  turnNow = undefined;
+};
+function clock(): number {
+  if (turnNow === undefined) {
+    turnNow = performance.now();
+    queueMicrotask(forgetTurn);
+  }
+  return turnNow;
+}
+
+/**
  * In-process token buckets, one number per user: the moment (performance.now(), ms) the
  * bucket will be full again, the "theoretical arrival time" of the generic cell rate
  * algorithm. A take costs 1000/rate ms of it, and is refused when the bucket would have
@@ -24,7 +41,7 @@ export function createMemoryRateBuckets(options: { rate: number; burst: number }
   };
   return {
     take(key: string): TakeResult {
-      const now = performance.now();
+      const now = clock();
       if (now - swept > SWEEP_MS) sweep(now);
       const at = Math.max(fullAt.get(key) ?? now, now);
       if (at - now > ahead) return { ok: false, retryAfterMs: Math.ceil(at - now - ahead) };

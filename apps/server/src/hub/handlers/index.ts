@@ -42,9 +42,11 @@ export type HandlerResult =
   | { detached: Promise<HandlerResult> }
   | undefined;
 
+/** `text` is the frame as it came, which JSON.parse accepted and `frame` was parsed from. */
 export type Handler<T extends ClientFrameType = ClientFrameType> = (
   conn: Connection,
   frame: ClientFrame<T>,
+  text: string,
 ) => HandlerResult | Promise<HandlerResult>;
 
 export type Handlers = { [T in ClientFrameType]: Handler<T> };

@@ -4,6 +4,7 @@ import { AppError } from "../../errors.js";
 import { isPromise } from "../../maybe.js";
 import type { Connection } from "../connection.js";
 import type { HandlerDeps, HandlerResult } from "./index.js";
+import { payloadText } from "./payload-text.js";
 
 const DELIVERED: HandlerResult = { result: { delivered: true } };
 const EPHEMERAL = { ephemeral: true } as const;
@@ -12,7 +13,7 @@ const MAX_CACHED_TOPICS = 10_000;
 /**
  * Signaling relay: offer, answer, candidate and signal reach every connected
  * device of the user named in "to" (or the one in "to_device"), stamped with the
- * sender. The payload is passed on as it came: the server never looks inside.
+ * sender. The payload is passed on as it came, its own text: the server never looks inside.
  * Who may signal whom is the signaling service's rule; a stranger, an unknown user and an
  * offline user all answer peer_unavailable.
  *
@@ -59,14 +60,28 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
     return answered;
   };
 
-  const send = (conn: Connection, f: ClientFrame<RelayType>) => {
+  // A socket's sender stamp, serialised once: JSON.stringify costs as much for two ids as
+  // for a whole small frame, and a socket sends many frames.
+  const stamps = new WeakMap<Connection, string>();
+  const stampOf = (conn: Connection): string => {
+    let stamp = stamps.get(conn);
+    if (stamp === undefined) {
+      const { userId, device } = conn.identity;
+      stamp = `"from":${JSON.stringify(userId)},"from_device":${JSON.stringify(device)}`;
+      stamps.set(conn, stamp);
+    }
+    return stamp;
+  };
+
+  const send = (conn: Connection, f: ClientFrame<RelayType>, text: string) => {
+    // The payload's own text, as the sender wrote it: serialising the parsed value again
+    // would walk all of it a second time. The type is one of four names (the schema).
+    const payload = payloadText(text);
     const from = conn.identity;
-    const frame = JSON.stringify({
-      type: f.type,
-      from: from.userId,
-      from_device: from.device,
-      payload: f.payload,
-    });
+    const frame =
+      payload === undefined
+        ? JSON.stringify({ type: f.type, from: from.userId, from_device: from.device, payload: f.payload })
+        : `{"type":"${f.type}",${stampOf(conn)},"payload":${payload}}`;
     const topic = f.to_device ? topics.device(f.to, f.to_device) : userTopic(f.to);
     // Ephemeral: an offer is worth nothing later, so while Redis is away one for another
     // instance fails now (service_unavailable) instead of arriving late or never.
@@ -77,10 +92,10 @@ export function relayHandler({ bus, signaling, localRooms }: HandlerDeps) {
     return answer(f, receivers);
   };
 
-  return (conn: Connection, f: ClientFrame<RelayType>) => {
+  return (conn: Connection, f: ClientFrame<RelayType>, text: string) => {
     // The signaling service decides (services/signaling.ts); the hub only delivers.
     const allowed = signaling.mayRelay(conn.identity.userId, f.to, localRooms);
-    if (allowed === true) return send(conn, f);
-    return allowed.then(() => send(conn, f));
+    if (allowed === true) return send(conn, f, text);
+    return allowed.then(() => send(conn, f, text));
   };
 }
