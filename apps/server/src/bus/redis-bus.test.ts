@@ -135,6 +135,38 @@ const eventually = async (check: () => void, ms = 10_000) => {
     await eventually(() => expect(got).toEqual(sent));
   });
 
+  it("sends a turn's batches for several channels to Redis as one command, and one batch as a PUBLISH", async () => {
+    const prefix = `t${randomBytes(3).toString("hex")}:`;
+    const a = await instance("a", prefix);
+    const b = await instance("b", prefix);
+    const got: string[] = [];
+    for (const t of ["user:p", "user:q", "user:r"])
+      b.subscribe(t, (topic, e) => got.push(`${topic}/${texts([e])[0]}`));
+    await b.settled();
+    const stats = async () => {
+      const info = String(await (clients[0] as Redis).info("commandstats"));
+      const calls = (name: string) =>
+        Number(new RegExp(`^cmdstat_${name}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+      return { eval: calls("eval"), publish: calls("publish") };
+    };
+    const since = async (before: { eval: number; publish: number }) => {
+      const now = await stats();
+      return { eval: now.eval - before.eval, publish: now.publish - before.publish };
+    };
+    let before = await stats();
+    const counts = ["user:p", "user:q", "user:p", "user:r"].map((t, i) => a.publish(t, frame(String(i))));
+    expect(await Promise.all(counts)).toEqual([1, 1, 1, 1]);
+    await eventually(() => expect(got).toEqual(["user:p/0", "user:q/1", "user:p/2", "user:r/3"]));
+    // four batches (a new channel starts one), one command from the instance
+    expect(await since(before)).toEqual({ eval: 1, publish: 4 });
+    before = await stats();
+    expect(await Promise.all([a.publish("user:q", frame("4")), a.publish("user:q", frame("5"))])).toEqual([
+      1, 1,
+    ]);
+    await eventually(() => expect(got.slice(4)).toEqual(["user:q/4", "user:q/5"]));
+    expect(await since(before)).toEqual({ eval: 0, publish: 1 });
+  });
+
   it("keeps local delivery through an outage, refuses ephemeral events for others, and sends kept ones when Redis is back", async () => {
     const prefix = `t${randomBytes(3).toString("hex")}:`;
     const a = await instance("a", prefix);

@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import { Command, type Redis } from "ioredis";
 import { type Bus, type BusEvent, type BusHandler, BusUnavailableError, type PublishOptions } from "./bus.js";
 import { createHandlerTable } from "./handler-table.js";
 import { decodeEvent, encodeEvent } from "./redis-codec.js";
@@ -52,11 +52,27 @@ function newBatch(channel: string, message: string, local: number, ephemeral: bo
 }
 
 /**
- * Characters of messages per Redis pipeline (one socket write each) and per batch: below
+ * Characters of messages per Redis command (one socket write each) and per batch: below
  * V8's large-object size (128 KiB), so the command text is made in the young generation
  * instead of freshly mapped pages.
  */
-const PIPELINE_CHARS = 60 * 1024;
+const COMMAND_CHARS = 60 * 1024;
+
+/**
+ * ARGV: channel, message, channel, message, … Publishes each in order and answers the
+ * receiver counts. A turn's batches for several channels travel as this one command
+ * instead of a pipeline of PUBLISHes: the sending instance then makes one command, one
+ * promise and one reply per turn instead of one per channel, and those live until Redis
+ * answers, so at a moderate rate (every frame its own channel) they were most of what
+ * survived young-generation collections on the sending instance.
+ */
+const PUBLISH_ALL = `
+local counts = {}
+for i = 1, #ARGV, 2 do
+  counts[#counts + 1] = redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+end
+return counts
+`;
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -174,8 +190,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
    * Events published in one turn of the event loop, in order; consecutive ones for one
    * channel travel as one Redis message (a sender's burst to one peer: one PUBLISH, and
    * one write on the receiving instance). Order holds: a new channel starts a new batch.
-   * The turn's PUBLISHes go out as explicit pipelines, written at once: ioredis's
-   * auto-pipeline would hold them until its previous pipeline is answered.
+   * The turn's batches go out as one PUBLISH_ALL per COMMAND_CHARS, written at once.
    */
   let batches: Batch[] = [];
   const settle = (b: Batch, n: number, err: unknown) => {
@@ -192,24 +207,40 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     } else if (b.local > 0) b.resolve(b.local);
     else b.reject(new BusUnavailableError(err));
   };
-  const sendPipeline = (ready: Batch[], from: number, to: number) => {
-    const pipeline = redis.pipeline();
+  /**
+   * Sent with sendCommand: with auto-pipelining on (start.ts), ioredis would hold a
+   * command until its previous pipeline is answered. One batch goes as a plain PUBLISH:
+   * a script call costs Redis some 10 µs more than the PUBLISHes in it, worth paying
+   * only when it carries several. EVAL rather than EVALSHA: a script Redis has forgotten
+   * (restart, SCRIPT FLUSH) would fail with NOSCRIPT and have to be sent again, after
+   * later turns' commands, whose events would then overtake it.
+   */
+  const publishAll = (args: string[]): Promise<unknown> => {
+    const command =
+      args.length === 2
+        ? new Command("publish", args, { replyEncoding: "utf8" })
+        : new Command("eval", [PUBLISH_ALL, "0", ...args], { replyEncoding: "utf8" });
+    redis.sendCommand(command);
+    return command.promise;
+  };
+  const sendBatches = (ready: Batch[], from: number, to: number) => {
+    const args = new Array<string>(2 * (to - from));
     for (let i = from; i < to; i++) {
       const b = ready[i] as Batch;
-      pipeline.publish(
-        b.channel,
-        b.messages.length === 1 ? (b.messages[0] as string) : b.messages.join(SEPARATOR),
-      );
+      args[2 * (i - from)] = b.channel;
+      args[2 * (i - from) + 1] =
+        b.messages.length === 1 ? (b.messages[0] as string) : b.messages.join(SEPARATOR);
     }
-    pipeline.exec().then(
-      (results) => {
+    publishAll(args).then(
+      (counts) => {
         for (let i = from; i < to; i++) {
-          const [err, n] = results?.[i - from] ?? [new Error("no reply"), 0];
-          settle(ready[i] as Batch, n as number, err);
+          const n = Array.isArray(counts) ? counts[i - from] : counts;
+          if (typeof n === "number") settle(ready[i] as Batch, n, null);
+          else settle(ready[i] as Batch, 0, new Error("no reply"));
         }
       },
       (err) => {
-        for (let i = from; i < to; i++) settle(ready[i] as Batch, 0, err ?? new Error("pipeline failed"));
+        for (let i = from; i < to; i++) settle(ready[i] as Batch, 0, err ?? new Error("publish failed"));
       },
     );
   };
@@ -220,8 +251,8 @@ export function createRedisBus(options: RedisBusOptions): Bus {
     let size = 0;
     for (let i = 0; i < ready.length; i++) {
       size += (ready[i] as Batch).size;
-      if (size >= PIPELINE_CHARS || i === ready.length - 1) {
-        sendPipeline(ready, from, i + 1);
+      if (size >= COMMAND_CHARS || i === ready.length - 1) {
+        sendBatches(ready, from, i + 1);
         from = i + 1;
         size = 0;
       }
@@ -233,7 +264,7 @@ export function createRedisBus(options: RedisBusOptions): Bus {
       last?.channel === channel &&
       last.local === local &&
       last.ephemeral === ephemeral &&
-      last.size < PIPELINE_CHARS
+      last.size < COMMAND_CHARS
     ) {
       last.messages.push(message);
       last.size += message.length + 1;
