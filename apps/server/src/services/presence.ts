@@ -20,6 +20,9 @@ export function createPresence(state: SharedState, bus: Bus) {
   };
 
   const announce = async (userId: string, status: "online" | "offline") => {
+    // Most users share no room with anyone online: then there is no frame to make.
+    const peers = await coMembers(userId);
+    if (peers.size === 0) return;
     const frame: PresenceFrame = {
       type: "presence",
       user: userId,
@@ -27,7 +30,7 @@ export function createPresence(state: SharedState, bus: Bus) {
       last_seen: await state.presence.lastSeen(userId),
     };
     const text = JSON.stringify(frame);
-    for (const peer of await coMembers(userId))
+    for (const peer of peers)
       await bus.publish(topics.user(peer), { kind: "frame", frame: text, type: "presence" });
   };
 
