@@ -11,18 +11,9 @@
 import type { Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { type RawData, WebSocket } from "ws";
+import { count, dropIdle, firstFrames, openIdle } from "./load-idle.js";
 import { cpuUs, open, pool, request, socketOf } from "./load-sockets.js";
-import type {
-  Command,
-  CountReport,
-  LatencyReport,
-  Mode,
-  OpenReport,
-  PairSpec,
-  Reply,
-  Snapshot,
-  SocketSpec,
-} from "./messages.js";
+import type { Command, LatencyReport, Mode, PairSpec, Reply, Snapshot } from "./messages.js";
 
 interface Pair {
   sender: WebSocket;
@@ -46,9 +37,6 @@ const SEND_TEXT = { binary: false } as const;
 /** pairs per server under test; `pairs` is the set being driven */
 const pairsOf = new Map<Mode, Pair[]>();
 let pairs: Pair[] = [];
-const idle: WebSocket[] = [];
-/** idle sockets that have not sent their first frame yet */
-const unanswered: { ws: WebSocket; spec: SocketSpec }[] = [];
 let received = 0;
 let sent = 0;
 let errors = 0;
@@ -68,10 +56,6 @@ let windowEnd = 0;
 let samples = new Float64Array(0);
 let sampleCount = 0;
 let receivedInWindow = 0;
-
-// idle state
-let pings = 0;
-let closed = 0;
 
 function noteError(data: Buffer): void {
   errors += 1;
@@ -249,128 +233,6 @@ async function runLatency(mode: Mode, rate: number, warmupMs: number, durationMs
   return report;
 }
 
-async function openIdle(
-  mode: Mode,
-  specs: SocketSpec[],
-  concurrency: number,
-  timeoutMs: number,
-  firstFrame: boolean,
-): Promise<OpenReport> {
-  const cpu0 = cpuUs();
-  const start = performance.now();
-  let opened = 0;
-  let failed = 0;
-  let firstFailure: string | undefined;
-  let lastOpenMs = 0;
-  const failures: Record<string, number> = {};
-  await pool(specs, concurrency, start + timeoutMs, async (spec) => {
-    try {
-      const ws = await open(spec, mode, 15_000);
-      // warren closes a socket that sent nothing valid within HANDSHAKE_TIMEOUT (10 s by
-      // default): one frame and its answer, then quiet.
-      if (firstFrame) await answered(ws, mode, spec, 15_000);
-      else unanswered.push({ ws, spec });
-      ws.on("ping", () => {
-        pings += 1;
-      });
-      ws.on("close", () => {
-        closed += 1;
-      });
-      idle.push(ws);
-      opened += 1;
-      lastOpenMs = performance.now() - start;
-    } catch (err) {
-      failed += 1;
-      firstFailure ??= String(err);
-      const reason = String(err)
-        .replace(/^Error: /, "")
-        .slice(0, 60);
-      failures[reason] = (failures[reason] ?? 0) + 1;
-    }
-  });
-  const unopened = specs.length - opened - failed;
-  if (unopened > 0) failures["not tried before the deadline"] = unopened;
-  failed += unopened;
-  return {
-    opened,
-    failed,
-    failures,
-    lastOpenMs,
-    ...(firstFailure !== undefined && { firstFailure }),
-    elapsedMs: performance.now() - start,
-    cpuUs: cpuUs() - cpu0,
-  };
-}
-
-/**
- * A socket's first frame and its answer: for warren a ping (answered with a pong), for
- * the bare relays a signal to the socket's own id (relayed back to it), so both servers
- * read one frame and write one in return.
- */
-function answered(ws: WebSocket, mode: Mode, spec: SocketSpec, timeoutMs: number): Promise<void> {
-  if (mode === "warren") return pong(ws, timeoutMs);
-  const id = new URL(spec.url).searchParams.get("id") ?? "";
-  return answer(ws, JSON.stringify({ type: "signal", to: id, payload: {} }), '{"type":"signal"', timeoutMs);
-}
-
-/** Idle sockets opened without their first frame (`firstFrame: false`), sent it and waited. */
-async function firstFrames(mode: Mode, concurrency: number, timeoutMs: number): Promise<OpenReport> {
-  const todo = unanswered.splice(0);
-  const cpu0 = cpuUs();
-  const start = performance.now();
-  let done = 0;
-  let failed = 0;
-  let firstFailure: string | undefined;
-  await pool(todo, concurrency, start + timeoutMs, async ({ ws, spec }) => {
-    try {
-      await answered(ws, mode, spec, 15_000);
-      done += 1;
-    } catch (err) {
-      failed += 1;
-      firstFailure ??= String(err);
-    }
-  });
-  failed += todo.length - done - failed;
-  return {
-    opened: done,
-    failed,
-    failures: failed > 0 ? { "no answer to the first frame": failed } : {},
-    lastOpenMs: performance.now() - start,
-    ...(firstFailure !== undefined && { firstFailure }),
-    elapsedMs: performance.now() - start,
-    cpuUs: cpuUs() - cpu0,
-  };
-}
-
-function pong(ws: WebSocket, timeoutMs: number): Promise<void> {
-  return answer(ws, '{"type":"ping"}', '{"type":"pong"', timeoutMs);
-}
-
-/** Sends `text` and waits for a frame starting with `expected`. */
-function answer(ws: WebSocket, text: string, expected: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      ws.off("message", onMessage);
-      ws.terminate();
-      reject(new Error(`no ${expected.slice(9, -1)} in time`));
-    }, timeoutMs);
-    const onMessage = (data: RawData) => {
-      if (!String(data).startsWith(expected)) return;
-      clearTimeout(timer);
-      ws.off("message", onMessage);
-      resolve();
-    };
-    ws.on("message", onMessage);
-    ws.send(text);
-  });
-}
-
-function count(): CountReport {
-  let openNow = 0;
-  for (const ws of idle) if (ws.readyState === WebSocket.OPEN) openNow += 1;
-  return { open: openNow, pings, closed, cpuUs: cpuUs() };
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
@@ -414,8 +276,7 @@ async function handle(c: Command): Promise<void> {
       case "count":
         return reply({ re: c.rid, kind: "count", report: count() });
       case "drop":
-        for (const ws of idle.splice(0)) ws.terminate();
-        unanswered.length = 0;
+        dropIdle();
         return reply({ re: c.rid, kind: "ok" });
       case "close":
         running = false;
@@ -426,7 +287,7 @@ async function handle(c: Command): Promise<void> {
             p.receiver.terminate();
           }
         }
-        for (const ws of idle) ws.terminate();
+        dropIdle();
         process.send?.({ re: c.rid, kind: "ok" } satisfies Reply, () => process.exit(0));
         return;
     }

@@ -9,6 +9,7 @@ import {
   hubSocketClass,
   type Identity,
   releaseReadBuffers,
+  type SocketEvents,
   welcomeOf,
   welcomeTextOf,
 } from "./connection.js";
@@ -51,34 +52,47 @@ describe("welcome frame", () => {
   });
 });
 
+/**
+ * A real ws server whose sockets are the hub's class (no server listener on them, as in
+ * the hub), one client connected, and the server side's socket with its Connection.
+ */
+async function hubPair(on: Partial<SocketEvents>) {
+  const wss = new WebSocketServer({
+    port: 0,
+    host: "127.0.0.1",
+    perMessageDeflate: false,
+    clientTracking: false,
+    WebSocket: hubSocketClass({
+      message: () => {},
+      flush: () => {},
+      pong: () => {},
+      close: () => {},
+      error: () => {},
+      ...on,
+    }),
+  });
+  await once(wss, "listening");
+  const accepted = once(wss, "connection");
+  const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
+  const [ws] = (await accepted) as [HubSocket];
+  ws.conn = new Connection("c1", identity(), ws, 0);
+  await once(client, "open");
+  return { wss, ws, client };
+}
+
 describe("ws's read buffers", () => {
   type Receiver = { _buffers: Buffer[]; _bufferedBytes: number };
   const receiverOf = (ws: WebSocket) => (ws as unknown as { _receiver: Receiver })._receiver;
 
   it("a socket's first frame leaves its chunk array new and empty; a later frame leaves it as it is", async () => {
     const frames: string[] = [];
-    const wss = new WebSocketServer({
-      port: 0,
-      host: "127.0.0.1",
-      perMessageDeflate: false,
-      WebSocket: hubSocketClass({
-        message: (conn, data) => {
-          frames.push(String(data));
-          if (frames.length === 2) conn.valid = true;
-        },
-        flush: () => {},
-        pong: () => {},
-        close: () => {},
-        error: () => {},
-      }),
+    const { wss, ws, client } = await hubPair({
+      message: (conn, data) => {
+        frames.push(String(data));
+        if (frames.length === 2) conn.valid = true;
+      },
     });
     try {
-      await once(wss, "listening");
-      const accepted = once(wss, "connection");
-      const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
-      const [ws] = (await accepted) as [HubSocket];
-      ws.conn = new Connection("c1", identity(), ws, 0);
-      await once(client, "open");
       const receiver = receiverOf(ws);
       const seen = [receiver._buffers];
       for (const text of ["one", "two", "three"]) {
@@ -116,27 +130,8 @@ describe("ws's read buffers", () => {
 describe("hub sockets' listeners", () => {
   it("hold no listener table until one is added; one added later hears its event", async () => {
     const closes: string[] = [];
-    const wss = new WebSocketServer({
-      port: 0,
-      host: "127.0.0.1",
-      perMessageDeflate: false,
-      // as the hub's: no listener of the server's own on each socket
-      clientTracking: false,
-      WebSocket: hubSocketClass({
-        message: () => {},
-        flush: () => {},
-        pong: () => {},
-        close: () => closes.push("hub"),
-        error: () => {},
-      }),
-    });
+    const { wss, ws, client } = await hubPair({ close: () => closes.push("hub") });
     try {
-      await once(wss, "listening");
-      const accepted = once(wss, "connection");
-      const client = new WebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}`);
-      const [ws] = (await accepted) as [HubSocket];
-      ws.conn = new Connection("c1", identity(), ws, 0);
-      await once(client, "open");
       expect((ws as unknown as { _events: unknown })._events).toBeUndefined();
       expect(ws.listenerCount("close")).toBe(0);
       ws.once("close", (code: number) => closes.push(`listener ${code}`));
