@@ -11,8 +11,9 @@
  *       direct messages stored and delivered, on SQLite and PostgreSQL (bench/README.md)
  *   all [--quick] [--no-write]
  *       relay, connections, cluster and dm, one after the other (every figure the targets name)
- *   instructions [--frames=N] [--keep=DIR] [--no-write]
- *       instructions per relayed frame under callgrind, warren against the corked floor
+ *   instructions [--frames=N | --accepts[=N]] [--keep=DIR] [--no-write]
+ *       instructions per relayed frame (or per accepted connection) under callgrind,
+ *       warren against the corked floor
  *   nat [--quick] [--no-write]
  *       the NAT lab (root): join to first ping, failover, relay to direct, iperf3 direct
  *       vs a hand-made WireGuard tunnel vs relayed, server CPU per relayed GB, latency
@@ -50,9 +51,9 @@ benchmarks:
       --no-write   print the table, write nothing to bench/results/
   connections [--quick] [--only=corked|warren] [--no-write]
       warren against the corked ws relay, one fresh server at a time: server CPU per
-      accepted connection, heap per idle connection after a full GC, and a reconnect
-      storm (every client drops, 10,000 reconnect at once: time until all are welcomed,
-      refusals by reason).
+      accepted connection (on the fresh process, and again once it is warm), heap per
+      idle connection after a full GC, and a reconnect storm (every client drops,
+      10,000 reconnect at once: time until all are welcomed, refusals by reason).
   cluster [--quick] [--no-write]
       the relay through two warren instances sharing Redis (every sender on one, every
       receiver on the other) against one instance, both on PostgreSQL: throughput,
@@ -66,11 +67,14 @@ benchmarks:
   all [--quick] [--no-write]
       relay, connections, cluster and dm in turn: every figure with a target, each
       benchmark's table printed and (without --no-write) its results written.
-  instructions [--frames=N] [--keep=DIR] [--no-write]
+  instructions [--frames=N | --accepts[=N]] [--keep=DIR] [--no-write]
       instructions per relayed frame, warren against the corked ws floor, counted by
       valgrind's callgrind (repeatable within a fraction of a percent: for comparing two
       versions of the relay path on a noisy machine; about 3 minutes, needs valgrind).
-      --keep=DIR   leave callgrind's output in DIR/corked and DIR/warren (callgrind_annotate)
+      --frames=N    frames relayed while counting (default 100,000)
+      --accepts[=N] count per accepted connection instead: N accepts (default 1,000)
+                    after 6,000 uncounted, from the upgrade request to the welcome
+      --keep=DIR    leave callgrind's output in DIR/corked and DIR/warren (callgrind_annotate)
   nat [--quick] [--no-write]
       the NAT lab in network namespaces (root; wireguard-go, nftables, iperf3): join to
       first ping, failover, relay to direct, throughput direct vs a WireGuard tunnel set

@@ -15,55 +15,21 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
 import { buildTestBundles, removeTestBundles } from "../../scripts/test-bundles.js";
 import { describeCode, describeMachine } from "../relay/proc.js";
 import { fmt, log } from "../relay/report.js";
-import { type Account, freePort, HOST, nodeArgs, ROOT, registerUsers, warrenEnv } from "../relay/servers.js";
+import { type Account, freePort, HOST, ROOT, registerUsers } from "../relay/servers.js";
+import { ACCEPT_WARMUP, measureAccepts } from "./accept.js";
+import { answering, bareBundle, envFor, startCounted } from "./callgrind.js";
 
 const PAIRS = 20;
 const BURST = 32;
 const WARMUP_FRAMES = 40_000;
 type Mode = "corked" | "warren";
-
-async function answering(port: number, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try {
-      const res = await fetch(`http://${HOST}:${port}/health`, { signal: AbortSignal.timeout(3000) });
-      await res.arrayBuffer();
-      if (res.status < 500) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`no answer on port ${port} within ${ms / 1000} s`);
-}
-
-/** warren's benchmark environment; the bare relay reads PORT, HOST and BARE_CORK of it. */
-const envFor = (port: number, dataDir: string) =>
-  warrenEnv(port, dataDir, { HANDSHAKE_TIMEOUT: "120s", BARE_CORK: "1" });
-
-/** The bare relay as one file, so valgrind starts plain node on it. */
-async function bareBundle(dir: string): Promise<string> {
-  const { build } = await import("esbuild");
-  const file = path.join(dir, "bare-relay.mjs");
-  await build({
-    entryPoints: [path.join(ROOT, "bench/bare-relay.ts")],
-    outfile: file,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    external: ["bufferutil", "utf-8-validate"],
-    banner: {
-      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
-    },
-    logLevel: "warning",
-  });
-  return file;
-}
 
 interface Pair {
   sender: WebSocket;
@@ -139,36 +105,14 @@ async function measure(
   dataDir: string,
   keep: string | undefined,
 ): Promise<number> {
-  const port = await freePort();
-  const outDir = keep ? path.join(keep, mode) : mkdtempSync(path.join(os.tmpdir(), "warren-callgrind-"));
-  mkdirSync(outDir, { recursive: true });
-  // callgrind_control finds the process by a name that holds $HOST: give both the same.
-  const control = (instrumentation: "on" | "off", pid: number) =>
-    execFileSync("callgrind_control", ["-i", instrumentation, String(pid)], {
-      stdio: "ignore",
-      env: { ...process.env, HOST },
-    });
-  const server = spawn(
-    "valgrind",
-    [
-      "--tool=callgrind",
-      "--instr-atstart=no",
-      `--callgrind-out-file=${outDir}/callgrind.%p`,
-      "node",
-      // BENCH_SERVER_NODE_ARGS=--perf-basic-prof: /tmp/perf-<pid>.map names the JIT code's addresses
-      ...nodeArgs,
-      file,
-    ],
-    { env: envFor(port, dataDir), stdio: ["ignore", "ignore", "ignore"] },
-  );
+  const server = await startCounted(file, dataDir, keep);
   try {
-    await answering(port, 300_000);
     const pairs: Pair[] = [];
     for (let i = 0; i < PAIRS; i++) {
       const a = accounts[2 * i] as Account;
       const b = accounts[2 * i + 1] as Account;
-      const sender = await open(mode, port, a);
-      const receiver = await open(mode, port, b);
+      const sender = await open(mode, server.port, a);
+      const receiver = await open(mode, server.port, b);
       if (mode === "warren") {
         const created = (await request(sender, { type: "room.create", id: "c", name: "bench" })).result as {
           room: { id: string };
@@ -178,36 +122,43 @@ async function measure(
       pairs.push({ sender, receiver, to: b.id });
     }
     await relay(pairs, WARMUP_FRAMES);
-    control("on", server.pid as number);
+    server.instrument(true);
     await relay(pairs, frames);
-    control("off", server.pid as number);
+    server.instrument(false);
     for (const p of pairs) {
       p.sender.terminate();
       p.receiver.terminate();
     }
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
-    let total = 0;
-    for (const f of readdirSync(outDir)) {
-      const m = readFileSync(path.join(outDir, f), "utf8").match(/^totals: (\d+)/m);
-      if (m) total = Math.max(total, Number(m[1]));
-    }
-    if (total === 0) throw new Error("callgrind wrote no totals");
-    return total / frames;
+    return (await server.finish()) / frames;
   } finally {
-    server.kill("SIGKILL");
-    if (!keep) rmSync(outDir, { recursive: true, force: true });
+    server.dispose();
   }
 }
 
-export async function runInstructions(args: string[]): Promise<void> {
+/** What is counted: per relayed frame (`--frames`) or per accepted connection (`--accepts`). */
+interface Count {
+  unit: "frame" | "accept";
+  n: number;
+}
+
+function countOf(args: string[]): Count {
+  const acceptsArg = args.find((a) => a === "--accepts" || a.startsWith("--accepts="));
   const framesArg = args.find((a) => a.startsWith("--frames="));
-  const frames = framesArg ? Number(framesArg.slice("--frames=".length)) : 100_000;
-  if (!Number.isInteger(frames) || frames < PAIRS) throw new Error("--frames takes a whole number of frames");
+  if (acceptsArg && framesArg) throw new Error("--frames and --accepts count different things: give one");
+  const count: Count = acceptsArg
+    ? { unit: "accept", n: acceptsArg.includes("=") ? Number(acceptsArg.slice("--accepts=".length)) : 1000 }
+    : { unit: "frame", n: framesArg ? Number(framesArg.slice("--frames=".length)) : 100_000 };
+  if (!Number.isInteger(count.n) || count.n < PAIRS)
+    throw new Error(`--${count.unit}s takes a whole number of at least ${PAIRS}`);
+  return count;
+}
+
+export async function runInstructions(args: string[]): Promise<void> {
+  const count = countOf(args);
   // --keep=DIR leaves callgrind's files in DIR/corked and DIR/warren, for callgrind_annotate.
   const keepArg = args.find((a) => a.startsWith("--keep="));
-  const keep = keepArg ? path.resolve(keepArg.slice("--keep=".length)) : undefined;
+  const keepDir = keepArg ? path.resolve(keepArg.slice("--keep=".length)) : undefined;
+  const keep = (mode: Mode) => (keepDir ? path.join(keepDir, mode) : undefined);
   try {
     execFileSync("valgrind", ["--version"], { stdio: "ignore" });
   } catch {
@@ -225,30 +176,40 @@ export async function runInstructions(args: string[]): Promise<void> {
       env: envFor(setupPort, dataDir),
       stdio: ["ignore", "ignore", "inherit"],
     });
-    let accounts: Account[];
+    const run = (mode: Mode, file: string, accounts: Account[]) =>
+      count.unit === "frame"
+        ? measure(mode, file, count.n, accounts, dataDir, keep(mode))
+        : measureAccepts(mode, file, accounts, dataDir, keep(mode));
     let corked: number;
     let result: number;
     try {
+      let accounts: Account[];
       try {
         await answering(setupPort, 60_000);
-        accounts = await registerUsers(setupPort, `in${Math.random().toString(36).slice(2, 7)}`, 2 * PAIRS);
+        const users = count.unit === "frame" ? 2 * PAIRS : ACCEPT_WARMUP + count.n;
+        log(`registering ${users} accounts`);
+        accounts = await registerUsers(setupPort, `in${Math.random().toString(36).slice(2, 7)}`, users);
       } finally {
         const exited = new Promise((r) => setup.once("exit", r));
         setup.kill("SIGTERM");
         await exited;
       }
       const floorAccounts = accounts.map(() => ({ id: randomUUID(), token: "" }));
-      log(`corked: ${frames} frames under callgrind`);
-      corked = await measure("corked", bare, frames, floorAccounts, dataDir, keep);
-      log(`corked: ${fmt(corked, 0)} instructions per frame; warren next`);
-      result = await measure("warren", warren, frames, accounts, dataDir, keep);
+      log(`corked: ${count.n} ${count.unit}s under callgrind`);
+      corked = await run("corked", bare, floorAccounts);
+      log(`corked: ${fmt(corked, 0)} instructions per ${count.unit}; warren next`);
+      result = await run("warren", warren, accounts);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
+    const what =
+      count.unit === "frame"
+        ? `${count.n} frames, ${PAIRS} pairs, bursts of ${BURST}`
+        : `${count.n} accepts after ${ACCEPT_WARMUP} uninstrumented, 8 in flight, from the upgrade request to the welcome (warren) or the open (floor)`;
     const report = [
-      `# Instructions per relayed frame, ${new Date().toISOString().slice(0, 10)}`,
+      `# Instructions per ${count.unit === "frame" ? "relayed frame" : "accepted connection"}, ${new Date().toISOString().slice(0, 10)}`,
       "",
-      `${frames} frames, ${PAIRS} pairs, bursts of ${BURST}, under callgrind (all threads). warren at ${describeCode(ROOT).commit}. Run took ${fmt((Date.now() - started) / 1000, 0)} s.`,
+      `${what}, under callgrind (all threads). warren at ${describeCode(ROOT).commit}. Run took ${fmt((Date.now() - started) / 1000, 0)} s.`,
       "",
       "| corked ws (floor) | warren | warren/floor |",
       "|---:|---:|---:|",
@@ -259,9 +220,20 @@ export async function runInstructions(args: string[]): Promise<void> {
     if (!args.includes("--no-write")) {
       const dir = path.join(ROOT, "bench/results");
       mkdirSync(dir, { recursive: true });
-      const base = path.join(dir, `instructions-${new Date().toISOString().slice(0, 10)}`);
+      const name = count.unit === "frame" ? "instructions" : "instructions-accept";
+      const base = path.join(dir, `${name}-${new Date().toISOString().slice(0, 10)}`);
       writeFileSync(`${base}.md`, report);
-      const json = { frames, pairs: PAIRS, burst: BURST, corked, warren: result, machine: describeMachine() };
+      const json =
+        count.unit === "frame"
+          ? {
+              frames: count.n,
+              pairs: PAIRS,
+              burst: BURST,
+              corked,
+              warren: result,
+              machine: describeMachine(),
+            }
+          : { accepts: count.n, warmup: ACCEPT_WARMUP, corked, warren: result, machine: describeMachine() };
       writeFileSync(`${base}.json`, `${JSON.stringify(json, null, 2)}\n`);
     }
   } finally {

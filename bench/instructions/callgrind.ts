@@ -1,0 +1,120 @@
+/**
+ * A server bundle run under valgrind's callgrind with instrumentation off until asked:
+ * what both instruction counts (per relayed frame, per accept) start from.
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { freePort, HOST, nodeArgs, ROOT, warrenEnv } from "../relay/servers.js";
+
+export async function answering(port: number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(`http://${HOST}:${port}/health`, { signal: AbortSignal.timeout(3000) });
+      await res.arrayBuffer();
+      if (res.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`no answer on port ${port} within ${ms / 1000} s`);
+}
+
+/**
+ * warren's benchmark environment; the bare relay reads PORT, HOST and BARE_CORK of it.
+ * Sockets may wait for their first frame while the rest open (valgrind is slow), and
+ * every client comes from one address: the per-address limits are raised.
+ */
+export const envFor = (port: number, dataDir: string) =>
+  warrenEnv(port, dataDir, {
+    HANDSHAKE_TIMEOUT: "10m",
+    MAX_PENDING_UPGRADES_PER_ADDRESS: "1000000",
+    BARE_CORK: "1",
+  });
+
+/** The bare relay as one file, so valgrind starts plain node on it. */
+export async function bareBundle(dir: string): Promise<string> {
+  const { build } = await import("esbuild");
+  const file = path.join(dir, "bare-relay.mjs");
+  await build({
+    entryPoints: [path.join(ROOT, "bench/bare-relay.ts")],
+    outfile: file,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    external: ["bufferutil", "utf-8-validate"],
+    banner: {
+      js: 'import { createRequire } from "node:module"; const require = createRequire(import.meta.url);',
+    },
+    logLevel: "warning",
+  });
+  return file;
+}
+
+export interface Counted {
+  port: number;
+  /** instrumentation on or off (callgrind_control -i) */
+  instrument(on: boolean): void;
+  /** stops the server and returns callgrind's total instructions while instrumented, all threads */
+  finish(): Promise<number>;
+  /** kills the server if it still runs and removes callgrind's files unless kept */
+  dispose(): void;
+}
+
+/** Starts `file` (a server bundle) under callgrind, instrumentation off, and waits for /health. */
+export async function startCounted(
+  file: string,
+  dataDir: string,
+  keep: string | undefined,
+): Promise<Counted> {
+  const port = await freePort();
+  const outDir = keep ?? mkdtempSync(path.join(os.tmpdir(), "warren-callgrind-"));
+  mkdirSync(outDir, { recursive: true });
+  const server = spawn(
+    "valgrind",
+    [
+      "--tool=callgrind",
+      "--instr-atstart=no",
+      `--callgrind-out-file=${outDir}/callgrind.%p`,
+      "node",
+      // BENCH_SERVER_NODE_ARGS=--perf-basic-prof: /tmp/perf-<pid>.map names the JIT code's addresses
+      ...nodeArgs,
+      file,
+    ],
+    { env: envFor(port, dataDir), stdio: ["ignore", "ignore", "ignore"] },
+  );
+  const dispose = () => {
+    server.kill("SIGKILL");
+    if (!keep) rmSync(outDir, { recursive: true, force: true });
+  };
+  try {
+    await answering(port, 300_000);
+  } catch (err) {
+    dispose();
+    throw err;
+  }
+  return {
+    port,
+    instrument(on) {
+      // callgrind_control finds the process by a name that holds $HOST: give both the same.
+      execFileSync("callgrind_control", ["-i", on ? "on" : "off", String(server.pid)], {
+        stdio: "ignore",
+        env: { ...process.env, HOST },
+      });
+    },
+    async finish() {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+      let total = 0;
+      for (const f of readdirSync(outDir)) {
+        const m = readFileSync(path.join(outDir, f), "utf8").match(/^totals: (\d+)/m);
+        if (m) total = Math.max(total, Number(m[1]));
+      }
+      if (total === 0) throw new Error("callgrind wrote no totals");
+      return total;
+    },
+    dispose,
+  };
+}
