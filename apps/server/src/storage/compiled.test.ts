@@ -60,6 +60,22 @@ for (const backend of backends()) {
       expect(await byName("nobody", "nobody")).toEqual([]);
     });
 
+    it("sees a write as soon as it is committed, and nothing a transaction still open has written", async () => {
+      const db = database.db;
+      const nameOf = compiled(db, (id: string) => db.selectFrom("users").select("username").where("id", "=", id));
+      const rename = (to: string) => db.updateTable("users").set({ username: to }).where("id", "=", "u2");
+      await rename("cyd").execute();
+      expect(await nameOf("u2")).toEqual([{ username: "cyd" }]);
+      let inside: unknown;
+      await db.transaction().execute(async (tx) => {
+        await tx.updateTable("users").set({ username: "cyan" }).where("id", "=", "u2").execute();
+        inside = await nameOf("u2");
+      });
+      expect(inside).toEqual([{ username: "cyd" }]);
+      expect(await nameOf("u2")).toEqual([{ username: "cyan" }]);
+      await rename("cy").execute();
+    });
+
     it("refuses a query that leaves a parameter out", async () => {
       const db = database.db;
       const broken = compiled(db, (_unused: string) => db.selectFrom("users").select("id"));

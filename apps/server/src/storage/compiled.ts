@@ -1,4 +1,5 @@
 import { type Compilable, CompiledQuery, type Kysely } from "kysely";
+import { readNowOf } from "./create-database.js";
 import type { Schema } from "./schema.js";
 
 /**
@@ -6,7 +7,8 @@ import type { Schema } from "./schema.js";
  * two): building a Kysely query and compiling it costs more than running it on SQLite.
  * `build` is called once with placeholder strings; each call of the result runs the same
  * SQL with its own values in their places. The query's shape must not depend on the
- * values (no conditionals on them, no lists of varying length).
+ * values (no conditionals on them, no lists of varying length). It must only read: on
+ * SQLite it runs on the read connection (create-database.ts), at once.
  */
 export function compiled<P extends string[], R>(
   db: Kysely<Schema>,
@@ -28,6 +30,8 @@ export function compiled<P extends string[], R>(
       sql = query.sql;
     }
     const values = slots.map((s) => ("param" in s ? params[s.param] : s.value));
+    const readNow = readNowOf(db);
+    if (readNow) return readNow(sql, values) as R[];
     const result = await db.executeQuery<R>(CompiledQuery.raw(sql, values));
     return result.rows;
   };

@@ -42,17 +42,40 @@ export function createDatabase(options: DatabaseOptions): Database {
     : createSqlite(options.dbPath, options.timeouts);
 }
 
+/** A read run at once: SQL text and its values in, rows out (SQLite's read connection). */
+export type ReadNow = (sql: string, values: readonly unknown[]) => unknown[];
+
+const readers = new WeakMap<Kysely<Schema>, ReadNow>();
+
+/**
+ * The database's read connection, if it has one (SQLite on a file): the hot reads
+ * (compiled.ts) run there synchronously instead of through Kysely's connection queue,
+ * which cost more than the reads themselves on every WebSocket accept. In WAL mode a
+ * second connection sees every committed write and never what a transaction still
+ * open on the main connection has written.
+ */
+export const readNowOf = (db: Kysely<Schema>): ReadNow | undefined => readers.get(db);
+
 function createSqlite(file: string, timeouts: DatabaseTimeouts | undefined): Database {
   if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
   const raw = new BetterSqlite3(file);
+  const busyMs = timeouts ? Math.min(timeouts.lockMs, SQLITE_MAX_BUSY_MS) : 5000;
   // WAL lets readers run beside the writer; busy_timeout waits a little for a lock
   // another process holds instead of failing at once, but blocks this process while it
   // waits, so it stays short (then SQLITE_BUSY: 503); foreign keys are off by default.
   raw.pragma("journal_mode = WAL");
-  raw.pragma(`busy_timeout = ${timeouts ? Math.min(timeouts.lockMs, SQLITE_MAX_BUSY_MS) : 5000}`);
+  raw.pragma(`busy_timeout = ${busyMs}`);
   raw.pragma("foreign_keys = ON");
   raw.pragma("synchronous = NORMAL");
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: cachingStatements(raw) }) });
+  // An in-memory database is this connection's alone: no second one can read it.
+  const reader = file === ":memory:" ? undefined : new BetterSqlite3(file, { readonly: true });
+  reader?.pragma(`busy_timeout = ${busyMs}`);
+  const statements = cachingStatements(raw, reader);
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) });
+  if (reader) {
+    const read = cachingStatements(reader).prepare;
+    readers.set(db, (text, values) => read(text).all(...values));
+  }
   return finish(db, "sqlite");
 }
 
@@ -65,10 +88,13 @@ const STATEMENT_CACHE_SIZE = 500;
  * least recently used dropped first. A statement still iterating (a streamed query)
  * is busy and cannot be shared, so that case gets a fresh one.
  */
-function cachingStatements(raw: BetterSqlite3.Database) {
+function cachingStatements(raw: BetterSqlite3.Database, reader?: BetterSqlite3.Database) {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => raw.close(),
+    close: () => {
+      reader?.close();
+      raw.close();
+    },
     prepare(text: string) {
       const hit = cache.get(text);
       if (hit && !hit.busy) {
