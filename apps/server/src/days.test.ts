@@ -1,5 +1,35 @@
 import { describe, expect, it } from "vitest";
-import { addDays, dayCount, dayOf, dayStartIso, daysFromTo, msUntilNextDay } from "./days.js";
+import { addDays, dayCount, dayOf, dayStartIso, daysFromTo, isoOf, msUntilNextDay } from "./days.js";
+
+describe("isoOf", () => {
+  it("writes the text toISOString writes, across minutes, days and years, in any order", () => {
+    const times = [
+      0,
+      59_999,
+      60_000,
+      Date.parse("2024-02-29T23:59:59.999Z"),
+      Date.parse("2024-03-01T00:00:00.000Z"),
+      Date.parse("2026-12-31T23:59:59.009Z"),
+      Date.parse("2027-01-01T00:00:00.090Z"),
+      253_402_300_799_999,
+    ];
+    // random times and runs of neighbouring milliseconds, back and forth across minutes
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
+    for (let i = 0; i < 2000; i++) times.push(Math.floor(random() * 4_102_444_800_000));
+    const base = Date.parse("2026-06-30T23:59:58.000Z");
+    for (let ms = base; ms < base + 4000; ms += 7) times.push(ms, base + 8000 - (ms - base));
+    for (const ms of times) expect(isoOf(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it("leaves what it cannot write in four-digit years, or a fraction of a millisecond, to Date", () => {
+    for (const ms of [-1, -86_400_001, 253_402_300_800_000, 1.5, 1_700_000_000_000.25])
+      expect(isoOf(ms)).toBe(new Date(ms).toISOString());
+  });
+});
 
 describe("UTC days", () => {
   it("takes a time's UTC day from epoch milliseconds or stored text", () => {

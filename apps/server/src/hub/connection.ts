@@ -1,6 +1,7 @@
 import { version1Text, type WelcomeFrame } from "@warren/protocol";
 import { type RawData, WebSocket } from "ws";
 import type { HubConfig } from "../config.js";
+import { isoOf } from "../days.js";
 
 /** Where a socket is in its device's pending direct messages. */
 export interface DmPaging {
@@ -180,7 +181,7 @@ export function welcomeTextOf(conn: Connection, hub: HubConfig): string {
   const text =
     `{"type":"welcome","user":{"id":${JSON.stringify(identity.userId)},"username":${JSON.stringify(identity.username)}},` +
     `"device":${JSON.stringify(identity.device)},"session":${JSON.stringify(conn.id)},` +
-    `"server_time":"${new Date().toISOString()}","limits":${limits},"protocol_version":${identity.protocol}}`;
+    `"server_time":"${isoOf(Date.now())}","limits":${limits},"protocol_version":${identity.protocol}}`;
   return identity.protocol === 1 ? version1Text(text) : text;
 }
 

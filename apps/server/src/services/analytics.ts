@@ -1,5 +1,5 @@
 import { uuidv7 } from "@warren/protocol";
-import { addDays, dayOf, daysFromTo, msUntilNextDay } from "../days.js";
+import { addDays, dayOf, daysFromTo, isoOf, msUntilNextDay } from "../days.js";
 import type { AnalyticsRepository, AnalyticsSessionRow } from "../storage/repositories/analytics.js";
 
 export interface AnalyticsOptions {
@@ -204,8 +204,8 @@ export function createAnalytics(o: AnalyticsOptions) {
     user_id: userId,
     device,
     instance,
-    started_at: new Date(openedAt).toISOString(),
-    ended_at: closedAt === null ? null : new Date(closedAt).toISOString(),
+    started_at: isoOf(openedAt),
+    ended_at: closedAt === null ? null : isoOf(closedAt),
     duration_ms: closedAt === null ? null : Math.max(0, closedAt - openedAt),
     recovered: 0,
   });

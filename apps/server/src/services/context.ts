@@ -1,3 +1,5 @@
+import { isoOf } from "../days.js";
+
 /** What a service may know about the request that called it. */
 export interface RequestContext {
   /** the client address; services record it only where configuration allows */
@@ -8,7 +10,7 @@ export interface RequestContext {
 
 /** The moment "now", as stored: UTC ISO 8601 with milliseconds. */
 export function nowIso(at: number = Date.now()): string {
-  return new Date(at).toISOString();
+  return isoOf(at);
 }
 
 export function isoAfter(ms: number, from: number = Date.now()): string {
