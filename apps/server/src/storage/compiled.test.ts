@@ -1,7 +1,7 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../../test/helpers/backends.js";
-import { compiled } from "./compiled.js";
+import { compiled, compiledRows } from "./compiled.js";
 import { createDatabase, type Database } from "./create-database.js";
 import { migrate } from "./migrations/index.js";
 
@@ -62,7 +62,9 @@ for (const backend of backends()) {
 
     it("sees a write as soon as it is committed, and nothing a transaction still open has written", async () => {
       const db = database.db;
-      const nameOf = compiled(db, (id: string) => db.selectFrom("users").select("username").where("id", "=", id));
+      const nameOf = compiled(db, (id: string) =>
+        db.selectFrom("users").select("username").where("id", "=", id),
+      );
       const rename = (to: string) => db.updateTable("users").set({ username: to }).where("id", "=", "u2");
       await rename("cyd").execute();
       expect(await nameOf("u2")).toEqual([{ username: "cyd" }]);
@@ -74,6 +76,46 @@ for (const backend of backends()) {
       expect(inside).toEqual([{ username: "cyd" }]);
       expect(await nameOf("u2")).toEqual([{ username: "cyan" }]);
       await rename("cy").execute();
+    });
+
+    it("writes rows in chunks of a few sizes, every value in its place, all or none", async () => {
+      const db = database.db;
+      const mark = compiledRows(db, ["day", "user_id"], (rows: { day: string; user_id: string }[]) =>
+        db
+          .insertInto("analytics_active_users")
+          .values(rows)
+          .onConflict((oc) => oc.columns(["day", "user_id"]).doNothing()),
+      );
+      const rowsOf = (day: string, n: number) =>
+        Array.from({ length: n }, (_, i) => ({ day, user_id: ["u0", "u1", "u2"][i % 3] as string }));
+      const stored = async () =>
+        (
+          await db
+            .selectFrom("analytics_active_users")
+            .select(["day", "user_id"])
+            .orderBy("day")
+            .orderBy("user_id")
+            .execute()
+        ).map((r) => `${r.day} ${r.user_id}`);
+      // 0, 1, 2 and 3 rows; the repeats are kept once by the conflict rule
+      await mark([]);
+      await mark(rowsOf("2026-01-01", 1));
+      await mark(rowsOf("2026-01-02", 3));
+      expect(await stored()).toEqual(["2026-01-01 u0", "2026-01-02 u0", "2026-01-02 u1", "2026-01-02 u2"]);
+      // 345 rows: chunks of 256, 64, 16, 4, 4 and 1, each day and user where it belongs
+      const many = Array.from({ length: 345 }, (_, i) => ({
+        day: `2027-${String(1 + Math.floor(i / 28)).padStart(2, "0")}-${String(1 + (i % 28)).padStart(2, "0")}`,
+        user_id: ["u0", "u1", "u2"][i % 3] as string,
+      }));
+      await mark(many);
+      const after = await stored();
+      expect(after).toHaveLength(4 + 345);
+      for (const r of many) expect(after).toContain(`${r.day} ${r.user_id}`);
+      // a row that breaks a constraint (no such user) in the last chunk: none of the batch is stored
+      await expect(
+        mark([...rowsOf("2028-01-01", 20), { day: "2028-01-02", user_id: "nobody" }]),
+      ).rejects.toThrow();
+      expect(await stored()).toEqual(after);
     });
 
     it("refuses a query that leaves a parameter out", async () => {

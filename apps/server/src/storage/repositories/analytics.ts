@@ -1,5 +1,6 @@
 import { type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
 import { addDays, dayOf, dayStartIso, daysFromTo } from "../../days.js";
+import { compiledRows } from "../compiled.js";
 import type { AnalyticsSessionsTable, Schema } from "../schema.js";
 
 export type AnalyticsSessionRow = Selectable<AnalyticsSessionsTable>;
@@ -12,49 +13,57 @@ export function sessionDays(row: Pick<AnalyticsSessionRow, "started_at" | "ended
   return daysFromTo(dayOf(row.started_at), dayOf(row.ended_at ?? row.started_at));
 }
 
+const SESSION_COLUMNS = [
+  "id",
+  "user_id",
+  "device",
+  "instance",
+  "started_at",
+  "ended_at",
+  "duration_ms",
+  "recovered",
+] as const satisfies readonly (keyof AnalyticsSessionRow)[];
+
 /**
  * Analytics storage: hub connections, active users per day, frame counts per
  * day and type, and the heartbeats of the server processes writing them. Aggregates
  * come back as plain numbers (PostgreSQL's count and bigint arrive as text).
  */
 export function createAnalyticsRepository(db: Kysely<Schema>) {
+  const insertOpens = compiledRows(db, SESSION_COLUMNS, (rows: AnalyticsSessionRow[]) =>
+    db
+      .insertInto("analytics_sessions")
+      .values(rows)
+      .onConflict((oc) => oc.column("id").doNothing()),
+  );
+  const insertCloses = compiledRows(db, SESSION_COLUMNS, (rows: AnalyticsSessionRow[]) =>
+    db
+      .insertInto("analytics_sessions")
+      .values(rows)
+      .onConflict((oc) =>
+        oc.column("id").doUpdateSet((eb) => ({
+          ended_at: eb.ref("excluded.ended_at"),
+          duration_ms: eb.ref("excluded.duration_ms"),
+          recovered: eb.ref("excluded.recovered"),
+        })),
+      ),
+  );
+  const insertActive = compiledRows(db, ["day", "user_id"], (rows: { day: string; user_id: string }[]) =>
+    db
+      .insertInto("analytics_active_users")
+      .values(rows)
+      .onConflict((oc) => oc.columns(["day", "user_id"]).doNothing()),
+  );
   const repo = {
     /** Records connections that just opened; a row already there (its close came first) stays. */
-    async openSessions(rows: readonly AnalyticsSessionRow[]): Promise<void> {
-      if (rows.length === 0) return;
-      await db
-        .insertInto("analytics_sessions")
-        .values([...rows])
-        .onConflict((oc) => oc.column("id").doNothing())
-        .execute();
-    },
+    openSessions: (rows: readonly AnalyticsSessionRow[]): Promise<void> => insertOpens(rows),
 
     /** Records connections' ends, creating the rows whose open was not written yet. */
-    async closeSessions(rows: readonly AnalyticsSessionRow[]): Promise<void> {
-      if (rows.length === 0) return;
-      await db
-        .insertInto("analytics_sessions")
-        .values([...rows])
-        .onConflict((oc) =>
-          oc.column("id").doUpdateSet((eb) => ({
-            ended_at: eb.ref("excluded.ended_at"),
-            duration_ms: eb.ref("excluded.duration_ms"),
-            recovered: eb.ref("excluded.recovered"),
-          })),
-        )
-        .execute();
-    },
+    closeSessions: (rows: readonly AnalyticsSessionRow[]): Promise<void> => insertCloses(rows),
 
     /** Marks users active on days (rows already there stay as they are). */
     async markActiveRows(rows: readonly { day: string; user_id: string }[]): Promise<void> {
-      const unique = [...new Map(rows.map((r) => [`${r.day} ${r.user_id}`, r])).values()];
-      for (let i = 0; i < unique.length; i += 1000) {
-        await db
-          .insertInto("analytics_active_users")
-          .values(unique.slice(i, i + 1000))
-          .onConflict((oc) => oc.columns(["day", "user_id"]).doNothing())
-          .execute();
-      }
+      await insertActive([...new Map(rows.map((r) => [`${r.day} ${r.user_id}`, r])).values()]);
     },
 
     async markActive(userId: string, days: readonly string[]): Promise<void> {
