@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import WebSocket from "ws";
 import type { Account } from "../relay/servers.js";
 import { HOST } from "../relay/servers.js";
-import { startCounted } from "./callgrind.js";
+import { perUnit, startCounted, type Totals } from "./callgrind.js";
 
 export const ACCEPT_WARMUP = 6000;
 const IN_FLIGHT = 8;
@@ -46,7 +46,7 @@ export async function measureAccepts(
   accounts: Account[],
   dataDir: string,
   keep: string | undefined,
-): Promise<number> {
+): Promise<Totals> {
   const server = await startCounted(file, dataDir, keep);
   const sockets: WebSocket[] = [];
   try {
@@ -57,7 +57,7 @@ export async function measureAccepts(
     await openAll(mode, server.port, accounts.slice(ACCEPT_WARMUP), sockets);
     server.instrument(false);
     for (const ws of sockets) ws.terminate();
-    return (await server.finish()) / (accounts.length - ACCEPT_WARMUP);
+    return perUnit(await server.finish(), accounts.length - ACCEPT_WARMUP);
   } finally {
     server.dispose();
   }

@@ -24,11 +24,14 @@ export async function answering(port: number, ms: number): Promise<void> {
 /**
  * warren's benchmark environment; the bare relay reads PORT, HOST and BARE_CORK of it.
  * Sockets may wait for their first frame while the rest open (valgrind is slow), and
- * every client comes from one address: the per-address limits are raised.
+ * every client comes from one address: the per-address limits are raised. Under
+ * valgrind a count takes minutes: heartbeats (the floor has none) would ping every open
+ * socket during it, so they are 10 minutes apart.
  */
 export const envFor = (port: number, dataDir: string) =>
   warrenEnv(port, dataDir, {
     HANDSHAKE_TIMEOUT: "10m",
+    HEARTBEAT_INTERVAL: "10m",
     MAX_PENDING_UPGRADES_PER_ADDRESS: "1000000",
     BARE_CORK: "1",
   });
@@ -52,12 +55,20 @@ export async function bareBundle(dir: string): Promise<string> {
   return file;
 }
 
+export interface Totals {
+  all: number;
+  /** the event loop's thread: JavaScript and what runs on it, without V8's helper threads (compiler, GC) */
+  main: number;
+}
+
+export const perUnit = (t: Totals, n: number): Totals => ({ all: t.all / n, main: t.main / n });
+
 export interface Counted {
   port: number;
   /** instrumentation on or off (callgrind_control -i) */
   instrument(on: boolean): void;
-  /** stops the server and returns callgrind's total instructions while instrumented, all threads */
-  finish(): Promise<number>;
+  /** stops the server: callgrind's instructions while instrumented, all threads and the main thread's */
+  finish(): Promise<Totals>;
   /** kills the server if it still runs and removes callgrind's files unless kept */
   dispose(): void;
 }
@@ -76,6 +87,7 @@ export async function startCounted(
     [
       "--tool=callgrind",
       "--instr-atstart=no",
+      "--separate-threads=yes",
       `--callgrind-out-file=${outDir}/callgrind.%p`,
       "node",
       // BENCH_SERVER_NODE_ARGS=--perf-basic-prof: /tmp/perf-<pid>.map names the JIT code's addresses
@@ -107,13 +119,17 @@ export async function startCounted(
       const exited = new Promise((r) => server.once("exit", r));
       server.kill("SIGTERM");
       await exited;
-      let total = 0;
+      // One file per thread (callgrind.<pid>-<thread>); thread 1 is the main thread. A
+      // process may have dumped a part more than once: the largest total per thread counts.
+      const threads = new Map<number, number>();
       for (const f of readdirSync(outDir)) {
+        const thread = Number(f.match(/-(\d+)$/)?.[1] ?? 1);
         const m = readFileSync(path.join(outDir, f), "utf8").match(/^totals: (\d+)/m);
-        if (m) total = Math.max(total, Number(m[1]));
+        if (m) threads.set(thread, Math.max(threads.get(thread) ?? 0, Number(m[1])));
       }
-      if (total === 0) throw new Error("callgrind wrote no totals");
-      return total;
+      const all = [...threads.values()].reduce((a, b) => a + b, 0);
+      if (all === 0) throw new Error("callgrind wrote no totals");
+      return { all, main: threads.get(1) ?? 0 };
     },
     dispose,
   };

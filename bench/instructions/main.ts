@@ -24,7 +24,7 @@ import { describeCode, describeMachine } from "../relay/proc.js";
 import { fmt, log } from "../relay/report.js";
 import { type Account, freePort, HOST, ROOT, registerUsers } from "../relay/servers.js";
 import { ACCEPT_WARMUP, measureAccepts } from "./accept.js";
-import { answering, bareBundle, envFor, startCounted } from "./callgrind.js";
+import { answering, bareBundle, envFor, perUnit, startCounted, type Totals } from "./callgrind.js";
 
 const PAIRS = 20;
 const BURST = 32;
@@ -104,7 +104,7 @@ async function measure(
   accounts: Account[],
   dataDir: string,
   keep: string | undefined,
-): Promise<number> {
+): Promise<Totals> {
   const server = await startCounted(file, dataDir, keep);
   try {
     const pairs: Pair[] = [];
@@ -129,7 +129,7 @@ async function measure(
       p.sender.terminate();
       p.receiver.terminate();
     }
-    return (await server.finish()) / frames;
+    return perUnit(await server.finish(), frames);
   } finally {
     server.dispose();
   }
@@ -180,8 +180,8 @@ export async function runInstructions(args: string[]): Promise<void> {
       count.unit === "frame"
         ? measure(mode, file, count.n, accounts, dataDir, keep(mode))
         : measureAccepts(mode, file, accounts, dataDir, keep(mode));
-    let corked: number;
-    let result: number;
+    let corked: Totals;
+    let result: Totals;
     try {
       let accounts: Account[];
       try {
@@ -197,7 +197,7 @@ export async function runInstructions(args: string[]): Promise<void> {
       const floorAccounts = accounts.map(() => ({ id: randomUUID(), token: "" }));
       log(`corked: ${count.n} ${count.unit}s under callgrind`);
       corked = await run("corked", bare, floorAccounts);
-      log(`corked: ${fmt(corked, 0)} instructions per ${count.unit}; warren next`);
+      log(`corked: ${fmt(corked.all, 0)} instructions per ${count.unit}; warren next`);
       result = await run("warren", warren, accounts);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
@@ -211,9 +211,10 @@ export async function runInstructions(args: string[]): Promise<void> {
       "",
       `${what}, under callgrind (all threads). warren at ${describeCode(ROOT).commit}. Run took ${fmt((Date.now() - started) / 1000, 0)} s.`,
       "",
-      "| corked ws (floor) | warren | warren/floor |",
-      "|---:|---:|---:|",
-      `| ${fmt(corked, 0)} | ${fmt(result, 0)} | ${fmt(result / corked, 2)}× |`,
+      "| threads | corked ws (floor) | warren | warren/floor |",
+      "|---|---:|---:|---:|",
+      `| all | ${fmt(corked.all, 0)} | ${fmt(result.all, 0)} | ${fmt(result.all / corked.all, 2)}× |`,
+      `| main (without V8's compiler and GC helper threads) | ${fmt(corked.main, 0)} | ${fmt(result.main, 0)} | ${fmt(result.main / corked.main, 2)}× |`,
       "",
     ].join("\n");
     process.stdout.write(`${report}\n`);
