@@ -15,6 +15,11 @@ export const SETTINGS = [
   { env: "PORT", default: "8080", doc: "TCP port for HTTP (or HTTPS when TLS_CERT is set)." },
   { env: "HOST", default: "0.0.0.0", doc: "Interface to listen on." },
   {
+    env: "LISTEN_BACKLOG",
+    default: "4096",
+    doc: "Connections the kernel holds for the server before it accepts them. A reconnect storm (every client back at once after a restart) overflows a short queue, and each client dropped there waits 1, 3 or 7 s to try again. Linux caps it at `net.core.somaxconn`.",
+  },
+  {
     env: "SERVER_ADDR",
     default: "",
     doc: "A `host:port` form kept for older deployments (`:8080`, `127.0.0.1:9000`); overrides HOST and PORT.",

@@ -11,6 +11,7 @@ describe("config", () => {
     expect(c.accessTokenTtlMs).toBe(15 * 60_000);
     expect(c.refreshTokenTtlMs).toBe(30 * 86_400_000);
     expect(c.logClientIp).toBe(false);
+    expect(c.listenBacklog).toBe(4096);
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -32,6 +33,8 @@ describe("config", () => {
     ["BODY_LIMIT", "huge"],
     ["SERVER_ADDR", "nope"],
     ["NODE_ENV", "staging"],
+    ["LISTEN_BACKLOG", "0"],
+    ["LISTEN_BACKLOG", "many"],
   ])("stops on %s=%s with a message naming the variable", (name, value) => {
     const run = () => loadConfig({ [name]: value });
     expect(run).toThrow(ConfigError);

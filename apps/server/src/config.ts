@@ -38,6 +38,8 @@ export interface Config {
   nodeEnv: (typeof NODE_ENVS)[number];
   host: string;
   port: number;
+  /** LISTEN_BACKLOG */
+  listenBacklog: number;
   dataDir: string;
   dbPath: string;
   databaseUrl: string | undefined;
@@ -223,6 +225,7 @@ export function loadConfig(raw: RawSettings): Readonly<Config> {
     nodeEnv,
     host: address?.host ?? read("HOST", (v) => v.trim(), "0.0.0.0"),
     port: address?.port ?? read("PORT", parsePort, 8080),
+    listenBacklog: read("LISTEN_BACKLOG", parsePositiveInt, 4096),
     dataDir,
     dbPath: path.resolve(read("DB_PATH", (v) => v, path.join(dataDir, "warren.db"))),
     databaseUrl: read("DATABASE_URL", parseUrl(["postgres:", "postgresql:"])),

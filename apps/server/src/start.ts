@@ -159,7 +159,7 @@ export async function startServer(
     }
     // Heartbeat, and sessions a crashed server left open are closed.
     await services.analytics.start(log);
-    await app.fastify.listen({ host: config.host, port: config.port });
+    await app.fastify.listen({ host: config.host, port: config.port, backlog: config.listenBacklog });
     const port = (app.fastify.server.address() as AddressInfo).port;
     const scheme = https ? "https" : "http";
     const url = `${scheme}://${displayHost(config.host)}:${port}`;
