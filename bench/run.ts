@@ -72,7 +72,7 @@ benchmarks:
       valgrind's callgrind (repeatable within a fraction of a percent: for comparing two
       versions of the relay path on a noisy machine; about 3 minutes, needs valgrind).
       --frames=N    frames relayed while counting (default 100,000)
-      --accepts[=N] count per accepted connection instead: N accepts (default 1,000)
+      --accepts[=N] count per accepted connection instead: N accepts (default 2,000)
                     after 6,000 uncounted, from the upgrade request to the welcome
       --keep=DIR    leave callgrind's output in DIR/corked and DIR/warren (callgrind_annotate)
   nat [--quick] [--no-write]

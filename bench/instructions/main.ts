@@ -146,7 +146,7 @@ function countOf(args: string[]): Count {
   const framesArg = args.find((a) => a.startsWith("--frames="));
   if (acceptsArg && framesArg) throw new Error("--frames and --accepts count different things: give one");
   const count: Count = acceptsArg
-    ? { unit: "accept", n: acceptsArg.includes("=") ? Number(acceptsArg.slice("--accepts=".length)) : 1000 }
+    ? { unit: "accept", n: acceptsArg.includes("=") ? Number(acceptsArg.slice("--accepts=".length)) : 2000 }
     : { unit: "frame", n: framesArg ? Number(framesArg.slice("--frames=".length)) : 100_000 };
   if (!Number.isInteger(count.n) || count.n < PAIRS)
     throw new Error(`--${count.unit}s takes a whole number of at least ${PAIRS}`);
