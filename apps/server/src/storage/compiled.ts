@@ -46,8 +46,9 @@ const CHUNKS = [256, 64, 16, 4, 1];
  * compiled anew for each batch, a 500-row insert cost more in Kysely's parser and
  * compiler, and in SQLite preparing SQL it had not seen (every batch size is new text),
  * than in storing the rows. Rows go in chunks of CHUNKS sizes, in one transaction when
- * there is more than one (or in the caller's, on a repository made on a transaction). `build` is called once per size with placeholder rows: the
- * query's shape must depend on the number of rows only.
+ * there is more than one (or in the caller's, on a repository made on a transaction).
+ * `build` is called once per size with placeholder rows: the query's shape must depend
+ * on the number of rows only.
  */
 export function compiledRows<Row extends object>(
   db: Kysely<Schema>,
