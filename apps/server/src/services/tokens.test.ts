@@ -21,7 +21,9 @@ const claims = (extra: Record<string, unknown> = {}) => ({
   jti: "j1",
   typ: "access",
   iat: now(),
-  exp: now() + 60,
+  // An hour: the refusal table's tokens are made when the file loads, and must refuse
+  // for the reason they name, not for having expired before their test ran.
+  exp: now() + 3600,
   ...extra,
 });
 
@@ -70,9 +72,14 @@ describe("access tokens", () => {
     ["another secret", handmade({ alg: "HS256" }, claims(), randomBytes(32))],
     ["no exp", handmade({ alg: "HS256" }, claims({ exp: undefined }))],
     ["exp as text", handmade({ alg: "HS256" }, claims({ exp: String(now() + 60) }))],
-    ["not valid yet", handmade({ alg: "HS256" }, claims({ nbf: now() + 30 }))],
+    // Made when the test runs, not when the file loads: a loaded machine can take a
+    // minute between the two, and these sit close to the moment they are checked at.
+    ["not valid yet", () => handmade({ alg: "HS256" }, claims({ nbf: now() + 30 }))],
     ["iat as text", handmade({ alg: "HS256" }, claims({ iat: "yesterday" }))],
-    ["iat beyond the clock skew", handmade({ alg: "HS256" }, claims({ iat: now() + 61, exp: now() + 3600 }))],
+    [
+      "iat beyond the clock skew",
+      () => handmade({ alg: "HS256" }, claims({ iat: now() + 61, exp: now() + 3600 })),
+    ],
     [
       "iat far in the future",
       handmade({ alg: "HS256" }, claims({ iat: now() + 86_400, exp: now() + 90_000 })),
@@ -88,7 +95,7 @@ describe("access tokens", () => {
     ["characters outside base64url", handmade({ alg: "HS256" }, claims()).replace(".", ".+")],
     ["an empty string", ""],
   ])("refuses %s as invalid_token", async (_name, token) => {
-    expect(await refusal(token)).toBe("invalid_token");
+    expect(await refusal(typeof token === "function" ? token() : token)).toBe("invalid_token");
   });
 
   it("accepts an iat up to 60 s ahead (clocks of instances drift a little)", async () => {
