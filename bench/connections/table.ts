@@ -40,102 +40,79 @@ export interface Figures {
 }
 
 export function table(floor: Figures | undefined, warren: Figures | undefined): string {
-  const ratio = (w: number | undefined, f: number | undefined) =>
-    w !== undefined && f !== undefined && f > 0 ? `${fmt(w / f, 2)}×` : "—";
   const cell = (f: Figures | undefined, v: (x: Figures) => number, digits = 0) =>
     f ? fmt(v(f), digits) : "—";
   const verdict = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? " ✓" : " ✗");
-  const cpuRatio =
-    warren && floor ? warren.server_cpu_us_per_connection / floor.server_cpu_us_per_connection : undefined;
-  const warmRatio =
-    warren && floor
-      ? warren.server_cpu_us_per_connection_warm / floor.server_cpu_us_per_connection_warm
-      : undefined;
-  const heapRatio =
-    warren && floor ? warren.heap_bytes_per_connection / floor.heap_bytes_per_connection : undefined;
+  /** A figure of both servers, their ratio, and the ratio's target if it has one. */
+  const compared = (label: string, v: (x: Figures) => number, digits = 0, maxRatio?: number) => {
+    const ratio = warren && floor && v(floor) > 0 ? v(warren) / v(floor) : undefined;
+    return [
+      label,
+      cell(floor, v, digits),
+      cell(warren, v, digits),
+      ratio === undefined ? "—" : `${fmt(ratio, 2)}×`,
+      maxRatio === undefined
+        ? ""
+        : `≤ ${maxRatio}×${verdict(ratio === undefined ? undefined : ratio <= maxRatio)}`,
+    ];
+  };
+  const both = (label: string, text: (x: Figures) => string, target = "") => [
+    label,
+    floor ? text(floor) : "—",
+    warren ? text(warren) : "—",
+    "",
+    target,
+  ];
   const stormOk = warren
-    ? warren.storm.welcomed === warren.storm.clients && warren.storm.seconds <= 10
+    ? warren.storm.welcomed === warren.storm.clients &&
+      warren.storm.seconds <= TARGETS.storm_all_welcomed_seconds_max
     : undefined;
-  const refused = (f: Figures | undefined) =>
-    f
-      ? Object.entries(f.storm.refused)
-          .map(([k, v]) => `${v} ${k}`)
-          .join("; ") || "none"
-      : "—";
   const rows = [
     ["figure", "corked floor", "warren", "warren/floor", "target"],
     ["---", "---:", "---:", "---:", "---"],
-    [
+    compared(
       "server CPU per accept (upgrade to welcome), fresh process, µs",
-      cell(floor, (f) => f.server_cpu_us_per_connection),
-      cell(warren, (f) => f.server_cpu_us_per_connection),
-      ratio(warren?.server_cpu_us_per_connection, floor?.server_cpu_us_per_connection),
-      `≤ ${TARGETS.cpu_per_connection_ratio_max}×${verdict(cpuRatio === undefined ? undefined : cpuRatio <= TARGETS.cpu_per_connection_ratio_max)}`,
-    ],
-    [
+      (f) => f.server_cpu_us_per_connection,
+      0,
+      TARGETS.cpu_per_connection_ratio_max,
+    ),
+    compared(
       "the same on a warm process (every client reconnects again), µs",
-      cell(floor, (f) => f.server_cpu_us_per_connection_warm),
-      cell(warren, (f) => f.server_cpu_us_per_connection_warm),
-      ratio(warren?.server_cpu_us_per_connection_warm, floor?.server_cpu_us_per_connection_warm),
-      `≤ ${TARGETS.cpu_per_connection_ratio_max}×${verdict(warmRatio === undefined ? undefined : warmRatio <= TARGETS.cpu_per_connection_ratio_max)}`,
-    ],
-    [
-      "server CPU per first frame and its answer, µs",
-      cell(floor, (f) => f.server_cpu_us_per_first_frame),
-      cell(warren, (f) => f.server_cpu_us_per_first_frame),
-      ratio(warren?.server_cpu_us_per_first_frame, floor?.server_cpu_us_per_first_frame),
-      "",
-    ],
-    [
+      (f) => f.server_cpu_us_per_connection_warm,
+      0,
+      TARGETS.cpu_per_connection_ratio_max,
+    ),
+    compared("server CPU per first frame and its answer, µs", (f) => f.server_cpu_us_per_first_frame),
+    both(
       "server read / write system calls per accept",
-      floor ? `${fmt(floor.reads_per_connection, 2)} / ${fmt(floor.writes_per_connection, 2)}` : "—",
-      warren ? `${fmt(warren.reads_per_connection, 2)} / ${fmt(warren.writes_per_connection, 2)}` : "—",
-      "",
-      "",
-    ],
-    [
+      (f) => `${fmt(f.reads_per_connection, 2)} / ${fmt(f.writes_per_connection, 2)}`,
+    ),
+    compared(
       "heap per idle connection after GC, bytes",
-      cell(floor, (f) => f.heap_bytes_per_connection),
-      cell(warren, (f) => f.heap_bytes_per_connection),
-      ratio(warren?.heap_bytes_per_connection, floor?.heap_bytes_per_connection),
-      `≤ ${TARGETS.heap_per_connection_ratio_max}×${verdict(heapRatio === undefined ? undefined : heapRatio <= TARGETS.heap_per_connection_ratio_max)}`,
-    ],
+      (f) => f.heap_bytes_per_connection,
+      0,
+      TARGETS.heap_per_connection_ratio_max,
+    ),
+    compared("external (buffers) per idle connection, bytes", (f) => f.external_bytes_per_connection),
+    compared("RSS per idle connection, bytes", (f) => f.rss_bytes_per_connection),
     [
-      "external (buffers) per idle connection, bytes",
-      cell(floor, (f) => f.external_bytes_per_connection),
-      cell(warren, (f) => f.external_bytes_per_connection),
-      ratio(warren?.external_bytes_per_connection, floor?.external_bytes_per_connection),
-      "",
-    ],
-    [
-      "RSS per idle connection, bytes",
-      cell(floor, (f) => f.rss_bytes_per_connection),
-      cell(warren, (f) => f.rss_bytes_per_connection),
-      ratio(warren?.rss_bytes_per_connection, floor?.rss_bytes_per_connection),
-      "",
-    ],
-    [
-      "storm: all reconnect at once, s until the last is welcomed",
-      cell(floor, (f) => f.storm.seconds, 2),
-      cell(warren, (f) => f.storm.seconds, 2),
-      ratio(warren?.storm.seconds, floor?.storm.seconds),
+      ...compared(
+        "storm: all reconnect at once, s until the last is welcomed",
+        (f) => f.storm.seconds,
+        2,
+      ).slice(0, 4),
       `all within ${TARGETS.storm_all_welcomed_seconds_max} s${verdict(stormOk)}`,
     ],
-    [
-      "storm: welcomed / clients",
-      floor ? `${floor.storm.welcomed} / ${floor.storm.clients}` : "—",
-      warren ? `${warren.storm.welcomed} / ${warren.storm.clients}` : "—",
-      "",
-      "",
-    ],
-    ["storm: refused", refused(floor), refused(warren), "", "none"],
-    [
-      "storm: server CPU per reconnect, µs",
-      cell(floor, (f) => f.storm.server_cpu_us_per_connection),
-      cell(warren, (f) => f.storm.server_cpu_us_per_connection),
-      ratio(warren?.storm.server_cpu_us_per_connection, floor?.storm.server_cpu_us_per_connection),
-      "",
-    ],
+    both("storm: welcomed / clients", (f) => `${f.storm.welcomed} / ${f.storm.clients}`),
+    both(
+      "storm: refused",
+      (f) =>
+        Object.entries(f.storm.refused)
+          .map(([k, v]) => `${v} ${k}`)
+          .join("; ") || "none",
+      "none",
+    ),
+    compared("storm: server CPU per reconnect, µs", (f) => f.storm.server_cpu_us_per_connection),
   ];
   return rows.map((r) => `| ${r.join(" | ")} |`).join("\n");
 }

@@ -3,10 +3,14 @@
  * what both instruction counts (per relayed frame, per accept) start from.
  */
 import { execFileSync, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { freePort, HOST, nodeArgs, ROOT, warrenEnv } from "../relay/servers.js";
+import WebSocket from "ws";
+import { type Account, freePort, HOST, nodeArgs, ROOT, warrenEnv } from "../relay/servers.js";
+
+export type Mode = "corked" | "warren";
 
 export async function answering(port: number, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -35,6 +39,31 @@ export const envFor = (port: number, dataDir: string) =>
     MAX_PENDING_UPGRADES_PER_ADDRESS: "1000000",
     BARE_CORK: "1",
   });
+
+/**
+ * A socket on `mode`'s server, resolved once it is usable: the open (floor) or the
+ * welcome (warren). `ping`: warren's socket then sends its first frame, which it must
+ * send within HANDSHAKE_TIMEOUT.
+ */
+export function openSocket(mode: Mode, port: number, account: Account, ping = false): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const url =
+      mode === "warren"
+        ? `ws://${HOST}:${port}/v1/ws`
+        : `ws://${HOST}:${port}/?id=${account.id}&device=${randomUUID()}`;
+    const headers: Record<string, string> =
+      mode === "warren" ? { authorization: `Bearer ${account.token}` } : {};
+    const ws = new WebSocket(url, ["warren.v2"], { headers, perMessageDeflate: false });
+    ws.once("error", reject);
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
+    if (mode === "corked") ws.once("open", () => resolve(ws));
+    else
+      ws.once("message", () => {
+        if (ping) ws.send('{"type":"ping"}');
+        resolve(ws);
+      });
+  });
+}
 
 /** The bare relay as one file, so valgrind starts plain node on it. */
 export async function bareBundle(dir: string): Promise<string> {

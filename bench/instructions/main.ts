@@ -18,42 +18,31 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { buildTestBundles, removeTestBundles } from "../../scripts/test-bundles.js";
 import { describeCode, describeMachine } from "../relay/proc.js";
 import { fmt, log } from "../relay/report.js";
-import { type Account, freePort, HOST, ROOT, registerUsers } from "../relay/servers.js";
+import { type Account, freePort, ROOT, registerUsers } from "../relay/servers.js";
 import { ACCEPT_WARMUP, measureAccepts } from "./accept.js";
-import { answering, bareBundle, envFor, perUnit, startCounted, type Totals } from "./callgrind.js";
+import {
+  answering,
+  bareBundle,
+  envFor,
+  type Mode,
+  openSocket,
+  perUnit,
+  startCounted,
+  type Totals,
+} from "./callgrind.js";
 
 const PAIRS = 20;
 const BURST = 32;
 const WARMUP_FRAMES = 40_000;
-type Mode = "corked" | "warren";
 
 interface Pair {
   sender: WebSocket;
   receiver: WebSocket;
   to: string;
-}
-
-function open(mode: Mode, port: number, account: Account): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const url =
-      mode === "warren"
-        ? `ws://${HOST}:${port}/v1/ws`
-        : `ws://${HOST}:${port}/?id=${account.id}&device=${randomUUID()}`;
-    const headers: Record<string, string> =
-      mode === "warren" ? { authorization: `Bearer ${account.token}` } : {};
-    const ws = new WebSocket(url, ["warren.v2"], { headers, perMessageDeflate: false });
-    ws.once("error", reject);
-    if (mode === "corked") ws.once("open", () => resolve(ws));
-    else
-      ws.once("message", () => {
-        ws.send('{"type":"ping"}');
-        resolve(ws);
-      });
-  });
 }
 
 function request(ws: WebSocket, frame: { id: string; [k: string]: unknown }): Promise<{ result?: unknown }> {
@@ -111,8 +100,8 @@ async function measure(
     for (let i = 0; i < PAIRS; i++) {
       const a = accounts[2 * i] as Account;
       const b = accounts[2 * i + 1] as Account;
-      const sender = await open(mode, server.port, a);
-      const receiver = await open(mode, server.port, b);
+      const sender = await openSocket(mode, server.port, a, true);
+      const receiver = await openSocket(mode, server.port, b, true);
       if (mode === "warren") {
         const created = (await request(sender, { type: "room.create", id: "c", name: "bench" })).result as {
           room: { id: string };

@@ -1,5 +1,5 @@
 import { type Compilable, CompiledQuery, type Kysely } from "kysely";
-import { readNowOf } from "./create-database.js";
+import { type ReadNow, readNowOf } from "./create-database.js";
 import type { Schema } from "./schema.js";
 
 /**
@@ -17,8 +17,10 @@ export function compiled<P extends string[], R>(
   let sql: string | undefined;
   /** per compiled parameter: the index of the caller's value, or the constant to keep */
   let slots: ({ param: number } | { value: unknown })[] = [];
+  let readNow: ReadNow | undefined;
   return async (...params: P) => {
     if (sql === undefined) {
+      readNow = readNowOf(db);
       const marks = params.map((_, i) => `\u0000compiled-param-${i}\u0000`) as P;
       const query = build(...marks).compile();
       slots = query.parameters.map((value) => {
@@ -30,7 +32,6 @@ export function compiled<P extends string[], R>(
       sql = query.sql;
     }
     const values = slots.map((s) => ("param" in s ? params[s.param] : s.value));
-    const readNow = readNowOf(db);
     if (readNow) return readNow(sql, values) as R[];
     const result = await db.executeQuery<R>(CompiledQuery.raw(sql, values));
     return result.rows;
