@@ -43,6 +43,12 @@ const NO_TOPICS: readonly string[] = Object.freeze([]);
  * One socket on this instance. Kept small and flat: the hub holds tens of thousands of
  * these, and memory per idle connection bounds how many one instance can hold.
  */
+/** Two or more frames held for one socket (outbox.ts), and their texts' total length. */
+export interface HeldFrames {
+  texts: string[];
+  bytes: number;
+}
+
 export class Connection {
   /** heartbeats missed in a row */
   missed = 0;
@@ -61,8 +67,11 @@ export class Connection {
   backlog: [data: unknown, isBinary: boolean][] | undefined;
   /** store-and-forward of direct messages to this socket's device, once it began (dm-delivery.ts) */
   dm: DmPaging | undefined;
-  /** frames for this socket held until the end of the tick, to leave in one write (outbox.ts) */
-  held: { texts: string[]; bytes: number } | undefined = undefined;
+  /**
+   * frames for this socket held until the end of the tick, to leave in one write
+   * (outbox.ts): one frame's text, or several with their length
+   */
+  held: string | HeldFrames | undefined = undefined;
 
   constructor(
     readonly id: string,
@@ -105,21 +114,21 @@ export function hubSocketClass(on: SocketEvents): typeof WebSocket {
       if (self._eventsCount === 0) self._events = undefined;
     }
     override close(code?: number, data?: string | Buffer): void {
-      if (this.conn?.held) on.flush(this.conn);
+      if (this.conn?.held !== undefined) on.flush(this.conn);
       super.close(code, data);
     }
     override pong(data?: unknown, mask?: boolean, cb?: (err: Error) => void): void {
-      if (this.conn?.held) on.flush(this.conn);
+      if (this.conn?.held !== undefined) on.flush(this.conn);
       super.pong(data, mask, cb);
     }
     override ping(data?: unknown, mask?: boolean, cb?: (err: Error) => void): void {
-      if (this.conn?.held) on.flush(this.conn);
+      if (this.conn?.held !== undefined) on.flush(this.conn);
       super.ping(data, mask, cb);
     }
     // Binary frames (the packet relay) go through ws's send: after what is held, too.
     // biome-ignore lint/suspicious/noExplicitAny: ws's send is overloaded; this passes both forms on
     override send(data: any, options?: any, cb?: any): void {
-      if (this.conn?.held) on.flush(this.conn);
+      if (this.conn?.held !== undefined) on.flush(this.conn);
       super.send(data, options, cb);
     }
     // ws emits at most two arguments on a server socket: no rest array per frame.

@@ -69,4 +69,23 @@ describe("outbox", () => {
     expect(await p.closed).toBe(1013);
     expect(p.got).toEqual([]);
   });
+
+  it("sends a frame that is alone in its tick whole, at every header length and in UTF-8", async () => {
+    const p = await pair();
+    servers.push(p.wss);
+    const texts = [
+      '{"type":"a","s":"é✓"}',
+      `{"type":"b","pad":"${"ü".repeat(200)}"}`,
+      `{"type":"c","pad":"${"x".repeat(70_000)}"}`,
+    ];
+    for (const text of texts) {
+      const before = p.got.length;
+      p.outbox.send(p.conn, text, "t");
+      await new Promise<void>((resolve) => {
+        const poll = () => (p.got.length > before ? resolve() : setTimeout(poll, 5));
+        poll();
+      });
+    }
+    expect(p.got).toEqual(texts);
+  });
 });

@@ -1,7 +1,7 @@
 import { CLOSE, ERRORS, type ErrorCode, type ErrorFrame, version1Type } from "@warren/protocol";
 import { WebSocket } from "ws";
 import type { Metrics } from "../observability/metrics.js";
-import type { Connection } from "./connection.js";
+import type { Connection, HeldFrames } from "./connection.js";
 
 /** The slice of the socket under a `ws` WebSocket that the outbox uses. */
 interface Writable {
@@ -55,6 +55,18 @@ function textFrames(texts: string[]): Buffer {
   return buf;
 }
 
+/** One whole unmasked text frame: a socket's only frame this tick (the common case at a steady rate). */
+function textFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const buf = Buffer.allocUnsafe(headerLength(length) + length);
+  buf.write(text, writeHeader(buf, 0, length));
+  return buf;
+}
+
+/** What a socket holds, in bytes (of text, as its frames were counted against SLOW_CLIENT_BYTES). */
+const heldBytes = (held: string | HeldFrames | undefined): number =>
+  held === undefined ? 0 : typeof held === "string" ? held.length : held.bytes;
+
 const socketOf = (conn: Connection) => (conn.ws as unknown as { _socket?: Writable | null })._socket;
 
 /**
@@ -78,7 +90,7 @@ export function createOutbox(metrics: Metrics, slowClientBytes: number) {
     conn.held = undefined;
     const socket = socketOf(conn);
     if (!socket || conn.ws.readyState !== WebSocket.OPEN) return;
-    socket.write(textFrames(held.texts));
+    socket.write(typeof held === "string" ? textFrame(held) : textFrames(held.texts));
   };
   const flushAll = () => {
     const conns = holding;
@@ -98,14 +110,17 @@ export function createOutbox(metrics: Metrics, slowClientBytes: number) {
     const ws = conn.ws;
     if (ws.readyState !== WebSocket.OPEN) return false;
     const held = conn.held;
-    if (ws.bufferedAmount + (held === undefined ? 0 : held.bytes) > slowClientBytes) return tooSlow(conn);
-    if (held !== undefined) {
-      held.texts.push(text);
-      held.bytes += text.length;
-    } else {
-      conn.held = { texts: [text], bytes: text.length };
+    if (ws.bufferedAmount + heldBytes(held) > slowClientBytes) return tooSlow(conn);
+    if (held === undefined) {
+      // One frame is held as its text alone: no array and no object for it.
+      conn.held = text;
       if (holding.length === 0) process.nextTick(flushAll);
       holding.push(conn);
+    } else if (typeof held === "string") {
+      conn.held = { texts: [held, text], bytes: held.length + text.length };
+    } else {
+      held.texts.push(text);
+      held.bytes += text.length;
     }
     metrics.sent(type);
     return true;

@@ -1,20 +1,17 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createMemoryRateBuckets } from "./memory-rate-buckets.js";
 import type { TakeResult } from "./rate-buckets.js";
 
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
 describe("memory rate buckets", () => {
-  it("reads the clock once for the frames of one turn, and again in the next", async () => {
-    const buckets = createMemoryRateBuckets({ rate: 1000, burst: 100 });
-    const clock = vi.spyOn(performance, "now");
-    for (let i = 0; i < 20; i++) expect(buckets.take(`user${i % 3}`)).toMatchObject({ ok: true });
-    expect(clock).toHaveBeenCalledTimes(1);
-    await Promise.resolve();
-    buckets.take("user0");
-    expect(clock).toHaveBeenCalledTimes(2);
+  it("sees time pass within one turn: a long turn refills a bucket it emptied", () => {
+    const buckets = createMemoryRateBuckets({ rate: 100, burst: 1 });
+    expect(buckets.take("u")).toMatchObject({ ok: true });
+    expect(buckets.take("u")).toMatchObject({ ok: false });
+    const until = performance.now() + 15;
+    while (performance.now() < until) {
+      // a turn busy for longer than one take's refill time (10 ms)
+    }
+    expect(buckets.take("u")).toMatchObject({ ok: true });
   });
 
   it("refills between turns: a bucket emptied in one turn has tokens after the refill time", async () => {
