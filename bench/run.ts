@@ -11,7 +11,7 @@
  *       direct messages stored and delivered, on SQLite and PostgreSQL (bench/README.md)
  *   all [--quick] [--no-write]
  *       relay, connections, cluster and dm, one after the other (every figure the targets name)
- *   instructions [--frames=N | --accepts[=N]] [--keep=DIR] [--no-write]
+ *   instructions [--frames=N] [--burst=N] | [--accepts[=N]] [--keep=DIR] [--no-write]
  *       instructions per relayed frame (or per accepted connection) under callgrind,
  *       warren against the corked floor
  *   nat [--quick] [--no-write]
@@ -67,11 +67,13 @@ benchmarks:
   all [--quick] [--no-write]
       relay, connections, cluster and dm in turn: every figure with a target, each
       benchmark's table printed and (without --no-write) its results written.
-  instructions [--frames=N | --accepts[=N]] [--keep=DIR] [--no-write]
+  instructions [--frames=N] [--burst=N] | [--accepts[=N]] [--keep=DIR] [--no-write]
       instructions per relayed frame, warren against the corked ws floor, counted by
       valgrind's callgrind (repeatable within a fraction of a percent: for comparing two
       versions of the relay path on a noisy machine; about 3 minutes, needs valgrind).
       --frames=N    frames relayed while counting (default 100,000)
+      --burst=N     frames each sender keeps in flight (default 32; 1: every frame its own
+                    read and write, the path at a steady rate below saturation)
       --accepts[=N] count per accepted connection instead: N accepts (default 2,000)
                     after 6,000 uncounted, from the upgrade request to the welcome
       --keep=DIR    leave callgrind's output in DIR/corked and DIR/warren (callgrind_annotate)

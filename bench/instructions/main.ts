@@ -36,6 +36,7 @@ import {
 } from "./callgrind.js";
 
 const PAIRS = 20;
+/** frames each sender keeps in flight, unless --burst says otherwise */
 const BURST = 32;
 const WARMUP_FRAMES = 40_000;
 
@@ -58,8 +59,8 @@ function request(ws: WebSocket, frame: { id: string; [k: string]: unknown }): Pr
   });
 }
 
-/** Relays `total` frames over the pairs, a burst of BURST per sender at a time. */
-function relay(pairs: Pair[], total: number): Promise<void> {
+/** Relays `total` frames over the pairs, a burst of `size` per sender at a time. */
+function relay(pairs: Pair[], total: number, size: number): Promise<void> {
   const per = Math.floor(total / pairs.length);
   const pad = "x".repeat(70);
   return new Promise((done) => {
@@ -69,7 +70,7 @@ function relay(pairs: Pair[], total: number): Promise<void> {
       let got = 0;
       const prefix = `{"type":"signal","to":${JSON.stringify(p.to)},"payload":{"t":`;
       const burst = () => {
-        const n = Math.min(BURST, per - sent);
+        const n = Math.min(size, per - sent);
         for (let k = 0; k < n; k++) p.sender.send(`${prefix}${performance.now()},"pad":"${pad}"}}`);
         sent += n;
       };
@@ -90,6 +91,7 @@ async function measure(
   mode: Mode,
   file: string,
   frames: number,
+  burst: number,
   accounts: Account[],
   dataDir: string,
   keep: string | undefined,
@@ -110,9 +112,9 @@ async function measure(
       }
       pairs.push({ sender, receiver, to: b.id });
     }
-    await relay(pairs, WARMUP_FRAMES);
+    await relay(pairs, WARMUP_FRAMES, burst);
     server.instrument(true);
-    await relay(pairs, frames);
+    await relay(pairs, frames, burst);
     server.instrument(false);
     for (const p of pairs) {
       p.sender.terminate();
@@ -128,15 +130,26 @@ async function measure(
 interface Count {
   unit: "frame" | "accept";
   n: number;
+  /** frames per sender in flight (frames only) */
+  burst: number;
 }
 
 function countOf(args: string[]): Count {
   const acceptsArg = args.find((a) => a === "--accepts" || a.startsWith("--accepts="));
   const framesArg = args.find((a) => a.startsWith("--frames="));
-  if (acceptsArg && framesArg) throw new Error("--frames and --accepts count different things: give one");
+  const burstArg = args.find((a) => a.startsWith("--burst="));
+  if (acceptsArg && (framesArg || burstArg))
+    throw new Error("--frames and --burst count frames, --accepts connections: give one or the other");
+  const burst = burstArg ? Number(burstArg.slice("--burst=".length)) : BURST;
+  if (!Number.isInteger(burst) || burst < 1 || burst > 256)
+    throw new Error("--burst takes a whole number from 1 to 256");
   const count: Count = acceptsArg
-    ? { unit: "accept", n: acceptsArg.includes("=") ? Number(acceptsArg.slice("--accepts=".length)) : 2000 }
-    : { unit: "frame", n: framesArg ? Number(framesArg.slice("--frames=".length)) : 100_000 };
+    ? {
+        unit: "accept",
+        n: acceptsArg.includes("=") ? Number(acceptsArg.slice("--accepts=".length)) : 2000,
+        burst,
+      }
+    : { unit: "frame", n: framesArg ? Number(framesArg.slice("--frames=".length)) : 100_000, burst };
   if (!Number.isInteger(count.n) || count.n < PAIRS)
     throw new Error(`--${count.unit}s takes a whole number of at least ${PAIRS}`);
   return count;
@@ -167,7 +180,7 @@ export async function runInstructions(args: string[]): Promise<void> {
     });
     const run = (mode: Mode, file: string, accounts: Account[]) =>
       count.unit === "frame"
-        ? measure(mode, file, count.n, accounts, dataDir, keep(mode))
+        ? measure(mode, file, count.n, count.burst, accounts, dataDir, keep(mode))
         : measureAccepts(mode, file, accounts, dataDir, keep(mode));
     let corked: Totals;
     let result: Totals;
@@ -193,7 +206,7 @@ export async function runInstructions(args: string[]): Promise<void> {
     }
     const what =
       count.unit === "frame"
-        ? `${count.n} frames, ${PAIRS} pairs, bursts of ${BURST}`
+        ? `${count.n} frames, ${PAIRS} pairs, bursts of ${count.burst}${count.burst === 1 ? " (every frame a read and a write of its own, as at a steady rate)" : ""}`
         : `${count.n} accepts after ${ACCEPT_WARMUP} uninstrumented, 8 in flight, from the upgrade request to the welcome (warren) or the open (floor)`;
     const report = [
       `# Instructions per ${count.unit === "frame" ? "relayed frame" : "accepted connection"}, ${new Date().toISOString().slice(0, 10)}`,
@@ -210,7 +223,12 @@ export async function runInstructions(args: string[]): Promise<void> {
     if (!args.includes("--no-write")) {
       const dir = path.join(ROOT, "bench/results");
       mkdirSync(dir, { recursive: true });
-      const name = count.unit === "frame" ? "instructions" : "instructions-accept";
+      const name =
+        count.unit === "accept"
+          ? "instructions-accept"
+          : count.burst === BURST
+            ? "instructions"
+            : `instructions-burst${count.burst}`;
       const base = path.join(dir, `${name}-${new Date().toISOString().slice(0, 10)}`);
       writeFileSync(`${base}.md`, report);
       const json =
@@ -218,7 +236,7 @@ export async function runInstructions(args: string[]): Promise<void> {
           ? {
               frames: count.n,
               pairs: PAIRS,
-              burst: BURST,
+              burst: count.burst,
               corked,
               warren: result,
               machine: describeMachine(),
