@@ -83,7 +83,7 @@ export async function runCluster(args: string[]): Promise<void> {
       "One warren instance (in-process bus) against two instances sharing Redis, every sender on A and its receiver on B; " +
       "all three on one fresh PostgreSQL database. " +
       `${cfg.pairs} sender→receiver pairs per setup over ${cfg.pairWorkers} load processes each (window ${cfg.window}), ` +
-      `${cfg.rounds} interleaved rounds per figure. warren at ${code.commit}${code.local_changes ? " with local changes" : ""}. ` +
+      `${cfg.rounds} interleaved rounds per figure (${cfg.latencyRounds} for latency). warren at ${code.commit}${code.local_changes ? " with local changes" : ""}. ` +
       `Run took ${fmt(seconds, 0)} s. Raw numbers: ${name}.json; method: bench/README.md.`,
     "",
     table(results, q),

@@ -164,7 +164,7 @@ export function summariseThroughput(
 export type LatencyWindow = ClusterWindow & { reports: LatencyReport[] };
 
 export function summariseLatency(windows: LatencyWindow[], cfg: ClusterConfig): LatencySummary {
-  const used = pick(windows, cfg.rounds);
+  const used = pick(windows, cfg.latencyRounds);
   const reports = used.flatMap((w) => w.reports);
   const samples = sortedSamples(reports);
   const seconds = sum(used.map((w) => w.seconds));

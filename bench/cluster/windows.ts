@@ -198,11 +198,11 @@ export async function benchSetups(
     for (const setup of SETUPS) slot(results, setup).throughput = summariseThroughput(t[setup] ?? [], cfg);
 
     log(
-      `  latency at ${cfg.latencyRate} msg/s: ${cfg.rounds} windows of ${cfg.latencyRoundMs / 1000} s per setup`,
+      `  latency at ${cfg.latencyRate} msg/s: ${cfg.latencyRounds} windows of ${cfg.latencyRoundMs / 1000} s per setup`,
     );
     const l = await interleave(
       SETUPS,
-      cfg,
+      { ...cfg, rounds: cfg.latencyRounds },
       cfg.latencyBudgetMs,
       (setup) => latencyWindow(ctx, setup),
       (setup, w) => {

@@ -152,7 +152,7 @@ export async function runRelay(args: string[]): Promise<void> {
     "",
     `${machine.nproc}× ${machine.cpu_model}, ${fmt(machine.mem_total_bytes / 2 ** 30, 1)} GiB, node ${machine.node}, ${machine.kernel}. ` +
       `${cfg.pairs} sender→receiver pairs per server over ${cfg.pairWorkers} load processes (window ${cfg.window}), ` +
-      `${cfg.rounds} interleaved rounds per figure; ${fmt(cfg.idle, 0)} idle connections over ${cfg.idleWorkers} load processes ` +
+      `${cfg.rounds} interleaved rounds per figure (${cfg.latencyRounds} for latency); ${fmt(cfg.idle, 0)} idle connections over ${cfg.idleWorkers} load processes ` +
       `and 127.0.0.1–${cfg.sourceAddresses}${pinning ? `; servers pinned to CPU ${pinning.server}, load to ${pinning.load}` : ""}. ` +
       `warren at ${code.commit}${code.local_changes ? " with local changes" : ""}. ` +
       `Run took ${fmt(seconds, 0)} s. Raw numbers: ${name}.json; method: bench/README.md.`,

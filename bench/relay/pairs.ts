@@ -180,7 +180,7 @@ export function sortedSamples(reports: LatencyReport[]): Float64Array {
 }
 
 function summariseLatency(windows: LatencyRound[], cfg: Config): LatencyResult {
-  const rounds = pick(windows, cfg.rounds);
+  const rounds = pick(windows, cfg.latencyRounds);
   const reports = rounds.flatMap((r) => r.reports);
   const samples = sortedSamples(reports);
   const seconds = sum(rounds.map((r) => r.seconds));
@@ -299,10 +299,12 @@ export async function benchPairs(
       [cfg.latencyRate, "latency"],
       [cfg.lowLatencyRate, "latency_low"],
     ] as const) {
-      log(`  latency at ${rate} msg/s: ${cfg.rounds} windows of ${cfg.latencyRoundMs / 1000} s per server`);
+      log(
+        `  latency at ${rate} msg/s: ${cfg.latencyRounds} windows of ${cfg.latencyRoundMs / 1000} s per server`,
+      );
       const lWindows = await interleave(
         modes,
-        cfg,
+        { ...cfg, rounds: cfg.latencyRounds },
         cfg.latencyBudgetMs,
         (mode) => latencyRound(mode, server(mode), loads, cfg, rate),
         (mode, r) => {
