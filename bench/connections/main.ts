@@ -11,7 +11,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { all, Load } from "../relay/load-client.js";
 import type { Mode, OpenReport, SocketSpec } from "../relay/messages.js";
-import { cpuSeconds, describeCode, describeMachine, rssBytes, syscalls } from "../relay/proc.js";
+import { cpuSeconds, cpuSplit, describeCode, describeMachine, rssBytes, syscalls } from "../relay/proc.js";
 import { fmt, log } from "../relay/report.js";
 import { sum } from "../relay/results.js";
 import {
@@ -86,6 +86,7 @@ async function measure(
     const heap0 = await heapOf(server, heapFile);
     const rss0 = rssBytes(server.pid);
     const cpu0 = cpuSeconds(server.pid);
+    const kernel0 = cpuSplit(server.pid).system;
     const io0 = syscalls(server.pid);
     const t0 = performance.now();
     log(`  ${mode}: opening ${specs.length} connections`);
@@ -110,6 +111,7 @@ async function measure(
       ).then((replies) => replies.map((r) => r.report));
     const opened = merge(await open(specs, () => cfg.concurrency));
     const cpu1 = cpuSeconds(server.pid);
+    const kernel1 = cpuSplit(server.pid).system;
     const io1 = syscalls(server.pid);
     const t1 = performance.now();
     // Then each socket's first frame and its answer (warren: ping, pong; floor: a frame
@@ -151,8 +153,10 @@ async function measure(
     await all(loads, () => ({ cmd: "drop" }), "ok", 30_000);
     await sleep(3000);
     const w0 = cpuSeconds(server.pid);
+    const wk0 = cpuSplit(server.pid).system;
     const warm = merge(await open(specs, () => cfg.concurrency));
     const w1 = cpuSeconds(server.pid);
+    const wk1 = cpuSplit(server.pid).system;
     if (warm.failed > 0) log(`  ${mode}: ${warm.failed} sockets failed in the warm round`);
     return {
       connections: n,
@@ -160,6 +164,8 @@ async function measure(
       connect_seconds: (t1 - t0) / 1000,
       server_cpu_us_per_connection: ((cpu1 - cpu0) / n) * 1e6,
       server_cpu_us_per_connection_warm: warm.opened > 0 ? ((w1 - w0) / warm.opened) * 1e6 : Number.NaN,
+      server_kernel_us_per_connection: ((kernel1 - kernel0) / n) * 1e6,
+      server_kernel_us_per_connection_warm: warm.opened > 0 ? ((wk1 - wk0) / warm.opened) * 1e6 : Number.NaN,
       server_cpu_us_per_first_frame: first.opened > 0 ? ((cpu2 - cpu1) / first.opened) * 1e6 : Number.NaN,
       reads_per_connection: (io1.reads - io0.reads) / n,
       writes_per_connection: (io1.writes - io0.writes) / n,

@@ -18,6 +18,9 @@ export interface Figures {
    * reconnect at the pace of the first round
    */
   server_cpu_us_per_connection_warm: number;
+  /** of those, the kernel's time (system calls: the socket, the handshake's writes, SQLite's files) */
+  server_kernel_us_per_connection: number;
+  server_kernel_us_per_connection_warm: number;
   /** a socket's first frame and the answer to it, after the accept */
   server_cpu_us_per_first_frame: number;
   /** the server's read and write system calls per accepted connection */
@@ -81,6 +84,11 @@ export function table(floor: Figures | undefined, warren: Figures | undefined): 
       (f) => f.server_cpu_us_per_connection_warm,
       0,
       TARGETS.cpu_per_connection_ratio_max,
+    ),
+    both(
+      "of which in the kernel, fresh / warm, µs",
+      (f) =>
+        `${fmt(f.server_kernel_us_per_connection, 0)} / ${fmt(f.server_kernel_us_per_connection_warm, 0)}`,
     ),
     compared("server CPU per first frame and its answer, µs", (f) => f.server_cpu_us_per_first_frame),
     both(
