@@ -23,6 +23,7 @@ import {
   startBare,
   startWarren,
 } from "../relay/servers.js";
+import { medianOf, runRatios } from "./runs.js";
 import { type Figures, TARGETS, table } from "./table.js";
 
 interface Settings {
@@ -36,6 +37,8 @@ interface Settings {
   concurrency: number;
   sourceAddresses: number;
   settleMs: number;
+  /** runs of both servers, each on a fresh process, the order alternating (runs.ts) */
+  runs: number;
 }
 
 const FULL: Settings = {
@@ -46,8 +49,9 @@ const FULL: Settings = {
   concurrency: 32,
   sourceAddresses: 8,
   settleMs: 3000,
+  runs: 3,
 };
-const QUICK: Settings = { ...FULL, quick: true, connections: 3000, storm: 2000, settleMs: 1000 };
+const QUICK: Settings = { ...FULL, quick: true, connections: 3000, storm: 2000, settleMs: 1000, runs: 1 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const probeArgs = ["--expose-gc", "--import", path.join(ROOT, "bench/connections/heap-probe.mjs")];
@@ -205,10 +209,10 @@ export async function runConnections(args: string[]): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "warren-bench-"));
   const heapFile = path.join(dataDir, "heap.json");
   const source = (i: number) => `127.0.0.${1 + (i % cfg.sourceAddresses)}`;
-  const results: { corked?: Figures; warren?: Figures } = {};
+  const runs: Record<Mode & ("corked" | "warren"), Figures[]> = { corked: [], warren: [] };
   const running: ServerProcess[] = [];
   try {
-    if (only !== "warren") {
+    const corked = async () => {
       const s = await startBare("corked", { env: { BENCH_HEAP_FILE: heapFile }, nodeArgs: probeArgs });
       running.push(s);
       const url = `ws://${HOST}:${s.port}/`;
@@ -216,18 +220,21 @@ export async function runConnections(args: string[]): Promise<void> {
         url: `${url}?id=c${i}`,
         localAddress: source(i),
       }));
-      results.corked = await measure("corked", s, specs, heapFile, cfg);
+      runs.corked.push(await measure("corked", s, specs, heapFile, cfg));
       await s.stop();
-    }
+    };
+    // One account per connection, registered on a warren of its own (stopped after),
+    // so the measured ones start clean. Every client here comes from one of 8 loopback
+    // addresses where real ones have their own: the per-address limits are raised.
+    let users: Account[] = [];
     if (only !== "corked") {
-      // One account per connection, registered on a warren of its own (stopped after),
-      // so the measured one starts clean. Every client here comes from one of 8 loopback
-      // addresses where real ones have their own: the per-address limits are raised.
       const setup = await startWarren(dataDir);
       running.push(setup);
       log(`warren: registering ${cfg.connections} key-only accounts`);
-      const users: Account[] = await registerUsers(setup.port, `bc${Date.now() % 100000}`, cfg.connections);
+      users = await registerUsers(setup.port, `bc${Date.now() % 100000}`, cfg.connections);
       await setup.stop();
+    }
+    const warren = async () => {
       // Sockets wait for their first frame until every connection is open: the
       // handshake timeout is raised above the time it takes.
       const env = {
@@ -243,13 +250,29 @@ export async function runConnections(args: string[]): Promise<void> {
         headers: { authorization: `Bearer ${a.token}` },
         localAddress: source(i),
       }));
-      results.warren = await measure("warren", s, specs, heapFile, cfg);
+      runs.warren.push(await measure("warren", s, specs, heapFile, cfg));
       await s.stop();
+    };
+    for (let r = 0; r < cfg.runs; r++) {
+      log(`run ${r + 1} of ${cfg.runs}`);
+      const order = r % 2 === 0 ? [corked, warren] : [warren, corked];
+      for (const step of order) {
+        if ((step === corked && only === "warren") || (step === warren && only === "corked")) continue;
+        await step();
+      }
     }
   } finally {
     await Promise.all(running.map((s) => s.stop()));
     rmSync(dataDir, { recursive: true, force: true });
   }
+  const results = {
+    corked: runs.corked.length > 0 ? medianOf(runs.corked) : undefined,
+    warren: runs.warren.length > 0 ? medianOf(runs.warren) : undefined,
+  };
+  const perRun = {
+    fresh: runRatios(runs.corked, runs.warren, (f) => f.server_cpu_us_per_connection),
+    warm: runRatios(runs.corked, runs.warren, (f) => f.server_cpu_us_per_connection_warm),
+  };
   const seconds = (performance.now() - t0) / 1000;
   const date = started.toISOString().slice(0, 10);
   const name = `connections-${date}${quick ? "-quick" : ""}`;
@@ -259,10 +282,11 @@ export async function runConnections(args: string[]): Promise<void> {
     `${machine.nproc}× ${machine.cpu_model}, ${fmt(machine.mem_total_bytes / 2 ** 30, 1)} GiB, node ${machine.node}, ${machine.kernel}. ` +
       `${fmt(cfg.connections, 0)} connections over ${cfg.workers} load processes (${cfg.concurrency} connects in flight each) ` +
       `and 127.0.0.1–${cfg.sourceAddresses}; a storm of ${fmt(cfg.storm, 0)} reconnecting at once. ` +
+      `${cfg.runs > 1 ? `Median of ${cfg.runs} runs, each server on a fresh process every run, the order alternating. ` : ""}` +
       `warren at ${code.commit}${code.local_changes ? " with local changes" : ""}. Run took ${fmt(seconds, 0)} s. ` +
       `Raw numbers: ${name}.json; method: bench/README.md.`,
     "",
-    table(results.corked, results.warren),
+    table(results.corked, results.warren, cfg.runs > 1 ? perRun : undefined),
     "",
   ].join("\n");
   process.stdout.write(`\n${md}\n`);
@@ -278,6 +302,8 @@ export async function runConnections(args: string[]): Promise<void> {
       config: cfg,
       targets: TARGETS,
       results,
+      per_run_ratios: perRun,
+      runs,
     };
     writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify(json, null, 2)}\n`);
     writeFileSync(path.join(dir, `${name}.md`), md);

@@ -42,7 +42,15 @@ export interface Figures {
   };
 }
 
-export function table(floor: Figures | undefined, warren: Figures | undefined): string {
+/**
+ * The table of one run, or of several runs' medians (runs.ts) with `perRun`: each run's
+ * warren/floor ratio of the accept, fresh and warm.
+ */
+export function table(
+  floor: Figures | undefined,
+  warren: Figures | undefined,
+  perRun?: { fresh: number[]; warm: number[] },
+): string {
   const cell = (f: Figures | undefined, v: (x: Figures) => number, digits = 0) =>
     f ? fmt(v(f), digits) : "—";
   const verdict = (ok: boolean | undefined) => (ok === undefined ? "" : ok ? " ✓" : " ✗");
@@ -85,6 +93,17 @@ export function table(floor: Figures | undefined, warren: Figures | undefined): 
       0,
       TARGETS.cpu_per_connection_ratio_max,
     ),
+    ...(perRun
+      ? [
+          [
+            "each run's ratio, fresh; warm",
+            "",
+            "",
+            `${perRun.fresh.map((r) => `${fmt(r, 2)}×`).join(", ")}; ${perRun.warm.map((r) => `${fmt(r, 2)}×`).join(", ")}`,
+            "",
+          ],
+        ]
+      : []),
     both(
       "of which in the kernel, fresh / warm, µs",
       (f) =>
