@@ -39,16 +39,16 @@ export interface Identity {
 /** Every socket's topics until it has one of its own: one array shared by all. */
 const NO_TOPICS: readonly string[] = Object.freeze([]);
 
-/**
- * One socket on this instance. Kept small and flat: the hub holds tens of thousands of
- * these, and memory per idle connection bounds how many one instance can hold.
- */
 /** Two or more frames held for one socket (outbox.ts), and their texts' total length. */
 export interface HeldFrames {
   texts: string[];
   bytes: number;
 }
 
+/**
+ * One socket on this instance. Kept small and flat: the hub holds tens of thousands of
+ * these, and memory per idle connection bounds how many one instance can hold.
+ */
 export class Connection {
   /** heartbeats missed in a row */
   missed = 0;
