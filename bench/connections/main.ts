@@ -286,7 +286,11 @@ export async function runConnections(args: string[]): Promise<void> {
       `warren at ${code.commit}${code.local_changes ? " with local changes" : ""}. Run took ${fmt(seconds, 0)} s. ` +
       `Raw numbers: ${name}.json; method: bench/README.md.`,
     "",
-    table(results.corked, results.warren, cfg.runs > 1 ? perRun : undefined),
+    table(
+      results.corked,
+      results.warren,
+      cfg.runs > 1 && results.corked && results.warren ? perRun : undefined,
+    ),
     "",
   ].join("\n");
   process.stdout.write(`\n${md}\n`);
