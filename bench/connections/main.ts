@@ -209,7 +209,7 @@ export async function runConnections(args: string[]): Promise<void> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "warren-bench-"));
   const heapFile = path.join(dataDir, "heap.json");
   const source = (i: number) => `127.0.0.${1 + (i % cfg.sourceAddresses)}`;
-  const runs: Record<Mode & ("corked" | "warren"), Figures[]> = { corked: [], warren: [] };
+  const runs: Record<"corked" | "warren", Figures[]> = { corked: [], warren: [] };
   const running: ServerProcess[] = [];
   try {
     const corked = async () => {
