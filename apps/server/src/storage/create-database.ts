@@ -4,6 +4,7 @@ import BetterSqlite3 from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import type { Schema } from "./schema.js";
+import { type Statement, shapedStatement } from "./sqlite-rows.js";
 
 export type Dialect = "sqlite" | "postgres";
 
@@ -74,7 +75,7 @@ function createSqlite(file: string, timeouts: DatabaseTimeouts | undefined): Dat
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) });
   if (reader) {
     const read = cachingStatements(reader).prepare;
-    readers.set(db, (text, values) => read(text).all(...values));
+    readers.set(db, (text, values) => read(text).all(values));
   }
   return finish(db, "sqlite");
 }
@@ -85,24 +86,25 @@ const STATEMENT_CACHE_SIZE = 500;
 /**
  * Kysely prepares every query again; preparing costs more than running the small
  * queries we make (a WebSocket accept makes several). Statements are kept by SQL text,
- * least recently used dropped first. A statement still iterating (a streamed query)
- * is busy and cannot be shared, so that case gets a fresh one.
+ * least recently used dropped first, with their rows made in JavaScript (sqlite-rows.ts).
+ * A statement still iterating (a streamed query) is busy and cannot be shared, so that
+ * case gets a fresh one.
  */
 function cachingStatements(raw: BetterSqlite3.Database, reader?: BetterSqlite3.Database) {
-  const cache = new Map<string, BetterSqlite3.Statement>();
+  const cache = new Map<string, Statement>();
   return {
     close: () => {
       reader?.close();
       raw.close();
     },
-    prepare(text: string) {
+    prepare(text: string): Statement {
       const hit = cache.get(text);
       if (hit && !hit.busy) {
         cache.delete(text);
         cache.set(text, hit);
         return hit;
       }
-      const stmt = raw.prepare(text);
+      const stmt = shapedStatement(raw.prepare(text));
       if (hit) return stmt;
       cache.set(text, stmt);
       if (cache.size > STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value as string);
