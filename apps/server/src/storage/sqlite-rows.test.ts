@@ -35,6 +35,12 @@ describe("rows made in JavaScript", () => {
     expect(Buffer.isBuffer(row?.data)).toBe(true);
   });
 
+  it("makes one function per list of column names", () => {
+    expect(rowMaker(["a", "b"])).toBe(rowMaker(["a", "b"]));
+    expect(rowMaker(["a", "b"])).not.toBe(rowMaker(["b", "a"]));
+    expect(rowMaker(["a\u0000b"])).not.toBe(rowMaker(["a", "b"]));
+  });
+
   it("leaves a statement with a column named __proto__ to better-sqlite3", () => {
     expect(rowMaker(["__proto__"])).toBeUndefined();
     const text = 'select 1 as "__proto__", 2 as "constructor"';

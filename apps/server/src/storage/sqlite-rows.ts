@@ -11,9 +11,24 @@ type Row = Record<string, unknown>;
  */
 export function rowMaker(names: readonly string[]): ((values: unknown[]) => Row) | undefined {
   if (names.includes("__proto__")) return undefined;
-  const fields = names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`);
-  return new Function("v", `return { ${fields.join(", ")} };`) as (values: unknown[]) => Row;
+  const key = JSON.stringify(names);
+  let make = makers.get(key);
+  if (!make) {
+    const fields = names.map((name, i) => `${JSON.stringify(name)}: v[${i}]`);
+    make = new Function("v", `return { ${fields.join(", ")} };`) as (values: unknown[]) => Row;
+    if (makers.size >= MAX_MAKERS) makers.clear();
+    makers.set(key, make);
+  }
+  return make;
 }
+
+/**
+ * Makers by column names: statements of the same columns (every `select *` of a table,
+ * a query prepared again after the statement cache let it go) share one function, made
+ * and compiled once.
+ */
+const makers = new Map<string, (values: unknown[]) => Row>();
+const MAX_MAKERS = 1000;
 
 /** A prepared statement as Kysely's SQLite driver and our hot reads use it. */
 export interface Statement extends SqliteStatement {
