@@ -74,6 +74,7 @@ describe.each(backends())("analytics on $name", (backend: Backend) => {
     const db = t.server.database.db;
     for (const table of [
       "analytics_sessions",
+      "analytics_open_sessions",
       "analytics_active_users",
       "analytics_message_counts",
       "analytics_instances",

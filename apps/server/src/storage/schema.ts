@@ -280,7 +280,11 @@ export interface UserBlocksTable {
   created_at: string;
 }
 
-/** One hub connection (analytics' session tracking): who, which device, when. No address. */
+/**
+ * One hub connection that has closed (analytics' session tracking): who, which device,
+ * when. No address. Open ones are in analytics_open_sessions; the repository hands both
+ * out in this shape, ended_at and duration_ms null while open.
+ */
 export interface AnalyticsSessionsTable {
   /** the connection's id (the welcome frame's `session`) */
   id: string;
@@ -307,6 +311,15 @@ export interface AnalyticsMessageCountsTable {
   day: string;
   type: string;
   count: number | string | bigint;
+}
+
+/** Hub connections open now; when one closes, its row moves to analytics_sessions. */
+export interface AnalyticsOpenSessionsTable {
+  id: string;
+  user_id: string;
+  device: string;
+  instance: string;
+  started_at: string;
 }
 
 /** Server processes writing analytics: their heartbeat tells a live one from a crashed one. */
@@ -347,6 +360,7 @@ export interface Schema {
   address_reservations: AddressReservationsTable;
   chat_messages: ChatMessagesTable;
   analytics_sessions: AnalyticsSessionsTable;
+  analytics_open_sessions: AnalyticsOpenSessionsTable;
   analytics_active_users: AnalyticsActiveUsersTable;
   analytics_message_counts: AnalyticsMessageCountsTable;
   analytics_instances: AnalyticsInstancesTable;

@@ -64,6 +64,7 @@ for (const backend of backends()) {
           "analytics_active_users",
           "analytics_instances",
           "analytics_message_counts",
+          "analytics_open_sessions",
           "analytics_sessions",
           "audit_events",
           "auth_challenges",

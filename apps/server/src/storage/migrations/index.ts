@@ -6,6 +6,7 @@ import * as directMessages from "./0004-direct-messages.js";
 import * as analytics from "./0005-analytics.js";
 import * as sessionProof from "./0006-session-proof.js";
 import * as peerPaths from "./0007-peer-paths.js";
+import * as openSessions from "./0008-open-sessions.js";
 
 /** Migrations live in code, in order; a name is never reused or edited once released. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   "0005-analytics": analytics,
   "0006-session-proof": sessionProof,
   "0007-peer-paths": peerPaths,
+  "0008-open-sessions": openSessions,
 };
 
 /** The names of every migration this server knows, in order. */
@@ -33,4 +35,12 @@ export async function migrate(db: Kysely<any>): Promise<string[]> {
     throw new Error(`migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}
+
+/** Applies the pending migrations up to `name`, and no further (a test of one migration's data). */
+// biome-ignore lint/suspicious/noExplicitAny: migrations run on any schema
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
+  const { error } = await migrator.migrateTo(name);
+  if (error) throw error;
 }

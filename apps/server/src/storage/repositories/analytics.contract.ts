@@ -211,6 +211,40 @@ export function analyticsContract(repos: () => Repositories, newUser: (over?: Pa
     await a.closeSessions([{ ...open, ended_at: "1990-01-01T10:00:01.000Z", duration_ms: 1000 }]);
   });
 
+  it("keeps an open session apart until it closes, and counts it in every report meanwhile", async () => {
+    const a = repos().analytics;
+    const u = await user();
+    const openBefore = await a.openSessionCount();
+    const day = "2009-09-09";
+    const s = session({ user_id: u.id, started_at: `${day}T09:00:00.000Z` });
+    const earlier = session({
+      user_id: u.id,
+      started_at: `${day}T08:00:00.000Z`,
+      ended_at: `${day}T08:30:00.000Z`,
+      duration_ms: 1_800_000,
+    });
+    await a.recordSession(earlier);
+    await a.openSessions([s]);
+    await a.openSessions([s]); // written twice (a retried batch): still one
+    expect(await a.openSessionCount()).toBe(openBefore + 1);
+    expect(Object.fromEntries(await a.sessionsByDay(day, day))).toEqual({ [day]: 2 });
+    expect((await a.sessionsOfUser(u.id)).map((r) => [r.id, r.ended_at])).toEqual([
+      [earlier.id, earlier.ended_at],
+      [s.id, null],
+    ]);
+
+    const closed = { ...s, ended_at: `${day}T10:00:00.000Z`, duration_ms: 3_600_000 };
+    await a.closeSessions([closed]);
+    expect(await a.openSessionCount()).toBe(openBefore);
+    expect(Object.fromEntries(await a.sessionsByDay(day, day))).toEqual({ [day]: 2 });
+    const mine = await a.sessionsOfUser(u.id);
+    expect(mine.map((r) => [r.id, r.ended_at, r.duration_ms, r.recovered])).toEqual([
+      [earlier.id, earlier.ended_at, 1_800_000, false],
+      [s.id, closed.ended_at, 3_600_000, false],
+    ]);
+    expect(await a.averageDurationEndedOn(day)).toBe(2_700_000);
+  });
+
   it("counts users, new users per day and open sessions; a user's rows go with the user", async () => {
     const a = repos().analytics;
     const before = await a.userCount();

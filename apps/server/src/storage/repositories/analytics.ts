@@ -1,7 +1,8 @@
 import { type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
 import { addDays, dayOf, dayStartIso, daysFromTo } from "../../days.js";
 import { compiledRows } from "../compiled.js";
-import type { AnalyticsSessionsTable, Schema } from "../schema.js";
+import type { AnalyticsOpenSessionsTable, AnalyticsSessionsTable, Schema } from "../schema.js";
+import { analyticsInstances } from "./analytics-instances.js";
 
 export type AnalyticsSessionRow = Selectable<AnalyticsSessionsTable>;
 
@@ -24,17 +25,69 @@ const SESSION_COLUMNS = [
   "recovered",
 ] as const satisfies readonly (keyof AnalyticsSessionRow)[];
 
+const OPEN_COLUMNS = [
+  "id",
+  "user_id",
+  "device",
+  "instance",
+  "started_at",
+] as const satisfies readonly (keyof OpenRow)[];
+type OpenRow = Selectable<AnalyticsOpenSessionsTable>;
+
+const openRowOf = (r: AnalyticsSessionRow): OpenRow => ({
+  id: r.id,
+  user_id: r.user_id,
+  device: r.device,
+  instance: r.instance,
+  started_at: r.started_at,
+});
+
+/** An open connection's row in the shape of a closed one's. */
+const asSession = (r: OpenRow): AnalyticsSessionRow => ({
+  ...r,
+  ended_at: null,
+  duration_ms: null,
+  recovered: 0,
+});
+
 /**
  * Analytics storage: hub connections, active users per day, frame counts per
  * day and type, and the heartbeats of the server processes writing them. Aggregates
  * come back as plain numbers (PostgreSQL's count and bigint arrive as text).
  */
 export function createAnalyticsRepository(db: Kysely<Schema>) {
-  const insertOpens = compiledRows(db, SESSION_COLUMNS, (rows: AnalyticsSessionRow[]) =>
+  // An open connection's row goes into analytics_open_sessions, which has no index on
+  // user_id (migration 0008); when the connection closes, it moves to analytics_sessions.
+  const insertOpens = compiledRows(db, OPEN_COLUMNS, (rows: OpenRow[]) =>
     db
-      .insertInto("analytics_sessions")
+      .insertInto("analytics_open_sessions")
       .values(rows)
       .onConflict((oc) => oc.column("id").doNothing()),
+  );
+  /** open rows of these ids whose close is already written (it came first) */
+  const deleteClosedOpens = compiledRows(db, ["id"], (rows: { id: string }[]) =>
+    db
+      .deleteFrom("analytics_open_sessions")
+      .where(
+        "id",
+        "in",
+        rows.map((r) => r.id),
+      )
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("analytics_sessions")
+            .select("analytics_sessions.id")
+            .whereRef("analytics_sessions.id", "=", "analytics_open_sessions.id"),
+        ),
+      ),
+  );
+  const deleteOpens = compiledRows(db, ["id"], (rows: { id: string }[]) =>
+    db.deleteFrom("analytics_open_sessions").where(
+      "id",
+      "in",
+      rows.map((r) => r.id),
+    ),
   );
   const insertCloses = compiledRows(db, SESSION_COLUMNS, (rows: AnalyticsSessionRow[]) =>
     db
@@ -55,11 +108,22 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
       .onConflict((oc) => oc.columns(["day", "user_id"]).doNothing()),
   );
   const repo = {
-    /** Records connections that just opened; a row already there (its close came first) stays. */
-    openSessions: (rows: readonly AnalyticsSessionRow[]): Promise<void> => insertOpens(rows),
+    /** Records connections that just opened; a session whose close is written already stays closed. */
+    async openSessions(rows: readonly AnalyticsSessionRow[]): Promise<void> {
+      await insertOpens(rows.map(openRowOf));
+      await deleteClosedOpens(rows);
+    },
 
-    /** Records connections' ends, creating the rows whose open was not written yet. */
-    closeSessions: (rows: readonly AnalyticsSessionRow[]): Promise<void> => insertCloses(rows),
+    /**
+     * Records connections' ends: each row moves from the open table to
+     * analytics_sessions (made there when its open was not written). Written first, then
+     * the open row goes: a process stopped in between leaves the session in both, and
+     * its recovery (closeAbandoned) keeps the close.
+     */
+    async closeSessions(rows: readonly AnalyticsSessionRow[]): Promise<void> {
+      await insertCloses(rows);
+      await deleteOpens(rows);
+    },
 
     /** Marks users active on days (rows already there stay as they are). */
     async markActiveRows(rows: readonly { day: string; user_id: string }[]): Promise<void> {
@@ -72,7 +136,7 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
 
     /** A whole session at once, and its user active on every day it spans (imports, tests). */
     async recordSession(row: AnalyticsSessionRow): Promise<void> {
-      await repo.closeSessions([row]);
+      await (row.ended_at === null ? repo.openSessions([row]) : repo.closeSessions([row]));
       await repo.markActive(row.user_id, sessionDays(row));
     },
 
@@ -87,39 +151,46 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
         recovered: boolean;
       }[]
     > {
-      const rows = await db
+      const closed = await db
         .selectFrom("analytics_sessions")
         .select(["id", "device", "started_at", "ended_at", "duration_ms", "recovered"])
         .where("user_id", "=", userId)
-        .orderBy("started_at")
-        .orderBy("id")
         .execute();
-      return rows.map((r) => ({
-        ...r,
-        duration_ms: r.duration_ms === null ? null : Number(r.duration_ms),
-        recovered: r.recovered === 1,
-      }));
+      const open = await db
+        .selectFrom("analytics_open_sessions")
+        .select(["id", "device", "started_at"])
+        .where("user_id", "=", userId)
+        .execute();
+      // A session in both (its process stopped between the two writes of a close) is closed.
+      const seen = new Set(closed.map((r) => r.id));
+      const rows = [
+        ...closed.map((r) => ({
+          ...r,
+          duration_ms: r.duration_ms === null ? null : Number(r.duration_ms),
+          recovered: r.recovered === 1,
+        })),
+        ...open
+          .filter((r) => !seen.has(r.id))
+          .map((r) => ({ ...r, ended_at: null, duration_ms: null, recovered: false })),
+      ];
+      return rows.sort((a, b) =>
+        a.started_at === b.started_at ? (a.id < b.id ? -1 : 1) : a.started_at < b.started_at ? -1 : 1,
+      );
     },
 
     async sessionById(id: string): Promise<AnalyticsSessionRow | undefined> {
-      return db.selectFrom("analytics_sessions").selectAll().where("id", "=", id).executeTakeFirst();
-    },
-
-    /** Users with a connection open on this instance now: they are active on `day` too. */
-    async markOpenActive(instance: string, day: string): Promise<void> {
-      await db
-        .insertInto("analytics_active_users")
-        .columns(["day", "user_id"])
-        .expression((eb) =>
-          eb
-            .selectFrom("analytics_sessions")
-            .select([eb.cast<string>(eb.val(day), "text").as("day"), "user_id"])
-            .distinct()
-            .where("instance", "=", instance)
-            .where("ended_at", "is", null),
-        )
-        .onConflict((oc) => oc.columns(["day", "user_id"]).doNothing())
-        .execute();
+      const closed = await db
+        .selectFrom("analytics_sessions")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirst();
+      if (closed) return closed;
+      const open = await db
+        .selectFrom("analytics_open_sessions")
+        .selectAll()
+        .where("id", "=", id)
+        .executeTakeFirst();
+      return open && asSession(open);
     },
 
     /** Adds frame counts to the (day, type) rows, creating them as needed. */
@@ -136,115 +207,7 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
         .execute();
     },
 
-    /** This process is alive: its heartbeat. */
-    async heartbeat(instance: string, startedAt: string, now: string): Promise<void> {
-      await db
-        .insertInto("analytics_instances")
-        .values({ id: instance, started_at: startedAt, last_seen_at: now })
-        .onConflict((oc) => oc.column("id").doUpdateSet({ last_seen_at: now }))
-        .execute();
-    },
-
-    /**
-     * A stopping instance: its last heartbeat, and its row goes unless it still has
-     * open sessions (then the row's time is their end when another instance closes them).
-     */
-    async retire(instance: string, now: string): Promise<void> {
-      await db
-        .updateTable("analytics_instances")
-        .set({ last_seen_at: now })
-        .where("id", "=", instance)
-        .execute();
-      await db
-        .deleteFrom("analytics_instances")
-        .where("id", "=", instance)
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom("analytics_sessions")
-                .select("id")
-                .where("instance", "=", instance)
-                .where("ended_at", "is", null),
-            ),
-          ),
-        )
-        .execute();
-    },
-
-    /**
-     * Other instances that left connections open and have gone quiet: last heartbeat
-     * before `silentSince` (or any, when `all`), or no heartbeat row at all. Each comes
-     * with its last sign of life (null when unknown).
-     */
-    async abandoned(
-      self: string,
-      silentSince: string,
-      all: boolean,
-    ): Promise<{ instance: string; last_seen_at: string | null }[]> {
-      const rows = await db
-        .selectFrom("analytics_sessions as s")
-        .leftJoin("analytics_instances as i", "i.id", "s.instance")
-        .select(["s.instance", "i.last_seen_at"])
-        .distinct()
-        .where("s.ended_at", "is", null)
-        .where("s.instance", "!=", self)
-        .$if(!all, (q) =>
-          q.where((eb) => eb.or([eb("i.id", "is", null), eb("i.last_seen_at", "<", silentSince)])),
-        )
-        .execute();
-      return rows.map((r) => ({ instance: r.instance, last_seen_at: r.last_seen_at ?? null }));
-    },
-
-    /**
-     * Closes every open session of a gone instance at `endedAt` (never before its start;
-     * null: at its start),
-     * flagged recovered, marks their users active on the days they spanned, and forgets
-     * the instance. Returns how many were closed.
-     */
-    async closeAbandoned(instance: string, endedAt: string | null): Promise<number> {
-      return db.transaction().execute(async (tx) => {
-        const open = await tx
-          .selectFrom("analytics_sessions")
-          .selectAll()
-          .where("instance", "=", instance)
-          .where("ended_at", "is", null)
-          .execute();
-        const r = createAnalyticsRepository(tx);
-        for (const s of open) {
-          const ended = endedAt !== null && endedAt > s.started_at ? endedAt : s.started_at;
-          const duration = Date.parse(ended) - Date.parse(s.started_at);
-          await tx
-            .updateTable("analytics_sessions")
-            .set({ ended_at: ended, duration_ms: duration, recovered: 1 })
-            .where("id", "=", s.id)
-            .execute();
-          await r.markActive(s.user_id, sessionDays({ started_at: s.started_at, ended_at: ended }));
-        }
-        await tx.deleteFrom("analytics_instances").where("id", "=", instance).execute();
-        return open.length;
-      });
-    },
-
-    /** Forgets other instances silent since `silentSince` that left no session open. */
-    async forgetSilent(self: string, silentSince: string): Promise<void> {
-      await db
-        .deleteFrom("analytics_instances")
-        .where("id", "!=", self)
-        .where("last_seen_at", "<", silentSince)
-        .where((eb) =>
-          eb.not(
-            eb.exists(
-              eb
-                .selectFrom("analytics_sessions")
-                .select("analytics_sessions.id")
-                .whereRef("analytics_sessions.instance", "=", "analytics_instances.id")
-                .where("analytics_sessions.ended_at", "is", null),
-            ),
-          ),
-        )
-        .execute();
-    },
+    ...analyticsInstances(db),
 
     /** Removes what is older than `day` (that day itself stays). Open sessions stay. */
     async pruneBefore(day: string): Promise<number> {
@@ -279,14 +242,18 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
     /** Connections opened per day, from `from` to `to` (days, both included). */
     async sessionsByDay(from: string, to: string): Promise<Map<string, number>> {
       const day = dayExpr("started_at");
-      const rows = await db
-        .selectFrom("analytics_sessions")
-        .select([day.as("day"), (eb) => eb.fn.countAll<string | number>().as("n")])
-        .where("started_at", ">=", dayStartIso(from))
-        .where("started_at", "<", dayStartIso(addDays(to, 1)))
-        .groupBy(day)
-        .execute();
-      return new Map(rows.map((r) => [r.day, Number(r.n)]));
+      const counts = new Map<string, number>();
+      for (const table of ["analytics_sessions", "analytics_open_sessions"] as const) {
+        const rows = await db
+          .selectFrom(table)
+          .select([day.as("day"), (eb) => eb.fn.countAll<string | number>().as("n")])
+          .where("started_at", ">=", dayStartIso(from))
+          .where("started_at", "<", dayStartIso(addDays(to, 1)))
+          .groupBy(day)
+          .execute();
+        for (const r of rows) counts.set(r.day, (counts.get(r.day) ?? 0) + Number(r.n));
+      }
+      return counts;
     },
 
     /** Active users per day, from `from` to `to` (days, both included). */
@@ -314,9 +281,8 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
 
     async openSessionCount(): Promise<number> {
       const row = await db
-        .selectFrom("analytics_sessions")
+        .selectFrom("analytics_open_sessions")
         .select((eb) => eb.fn.countAll<string | number>().as("n"))
-        .where("ended_at", "is", null)
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
