@@ -267,7 +267,35 @@ export function analyticsContract(repos: () => Repositories, newUser: (over?: Pa
 /** The analytics contract in a database of its own, on one backend. */
 export function analyticsRepositoryContract(name: string, open: Open) {
   describe(`analytics repository on ${name}`, () => {
-    const { repos } = useDatabase(open);
+    const { repos, db } = useDatabase(open);
     analyticsContract(repos, newUser);
+
+    it("counts a session once when its process stopped between the two writes of its close", async () => {
+      const a = repos().analytics;
+      const u = newUser();
+      await repos().users.insert(u);
+      const day = "2011-11-11";
+      const row = {
+        id: uuidv7(),
+        user_id: u.id,
+        device: "desk",
+        instance: "inst-stopped",
+        started_at: `${day}T10:00:00.000Z`,
+      };
+      const closed = { ...row, ended_at: `${day}T10:00:09.000Z`, duration_ms: 9000, recovered: 0 };
+      const openBefore = await a.openSessionCount();
+      await db().insertInto("analytics_open_sessions").values(row).execute();
+      await db().insertInto("analytics_sessions").values(closed).execute();
+      expect(await a.openSessionCount()).toBe(openBefore);
+      expect(Object.fromEntries(await a.sessionsByDay(day, day))).toEqual({ [day]: 1 });
+      expect((await a.sessionsOfUser(u.id)).map((r) => r.ended_at)).toEqual([closed.ended_at]);
+      // The instance's recovery keeps the close and clears the open row.
+      expect(await a.closeAbandoned("inst-stopped", `${day}T12:00:00.000Z`)).toBe(1);
+      const kept = await a.sessionById(row.id);
+      expect({ ...kept, duration_ms: Number(kept?.duration_ms) }).toEqual(closed);
+      expect(
+        await db().selectFrom("analytics_open_sessions").selectAll().where("id", "=", row.id).execute(),
+      ).toEqual([]);
+    });
   });
 }

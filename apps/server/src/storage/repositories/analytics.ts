@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
+import { type ExpressionBuilder, type Kysely, type RawBuilder, type Selectable, sql } from "kysely";
 import { addDays, dayOf, dayStartIso, daysFromTo } from "../../days.js";
 import { compiledRows } from "../compiled.js";
 import type { AnalyticsOpenSessionsTable, AnalyticsSessionsTable, Schema } from "../schema.js";
@@ -41,6 +41,21 @@ const openRowOf = (r: AnalyticsSessionRow): OpenRow => ({
   instance: r.instance,
   started_at: r.started_at,
 });
+
+/**
+ * An open row whose close is not written yet. A close writes the closed row, then
+ * deletes the open one: a process stopped between the two leaves both, until the
+ * recovery of its sessions (closeAbandoned) deletes the open one.
+ */
+const notClosed = (eb: ExpressionBuilder<Schema, "analytics_open_sessions">) =>
+  eb.not(
+    eb.exists(
+      eb
+        .selectFrom("analytics_sessions as closed")
+        .select("closed.id")
+        .whereRef("closed.id", "=", "analytics_open_sessions.id"),
+    ),
+  );
 
 /** An open connection's row in the shape of a closed one's. */
 const asSession = (r: OpenRow): AnalyticsSessionRow => ({
@@ -242,17 +257,23 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
     /** Connections opened per day, from `from` to `to` (days, both included). */
     async sessionsByDay(from: string, to: string): Promise<Map<string, number>> {
       const day = dayExpr("started_at");
+      const closed = await db
+        .selectFrom("analytics_sessions")
+        .select([day.as("day"), (eb) => eb.fn.countAll<string | number>().as("n")])
+        .where("started_at", ">=", dayStartIso(from))
+        .where("started_at", "<", dayStartIso(addDays(to, 1)))
+        .groupBy(day)
+        .execute();
+      const open = await db
+        .selectFrom("analytics_open_sessions")
+        .select([day.as("day"), (eb) => eb.fn.countAll<string | number>().as("n")])
+        .where("started_at", ">=", dayStartIso(from))
+        .where("started_at", "<", dayStartIso(addDays(to, 1)))
+        .where(notClosed)
+        .groupBy(day)
+        .execute();
       const counts = new Map<string, number>();
-      for (const table of ["analytics_sessions", "analytics_open_sessions"] as const) {
-        const rows = await db
-          .selectFrom(table)
-          .select([day.as("day"), (eb) => eb.fn.countAll<string | number>().as("n")])
-          .where("started_at", ">=", dayStartIso(from))
-          .where("started_at", "<", dayStartIso(addDays(to, 1)))
-          .groupBy(day)
-          .execute();
-        for (const r of rows) counts.set(r.day, (counts.get(r.day) ?? 0) + Number(r.n));
-      }
+      for (const r of [...closed, ...open]) counts.set(r.day, (counts.get(r.day) ?? 0) + Number(r.n));
       return counts;
     },
 
@@ -283,6 +304,7 @@ export function createAnalyticsRepository(db: Kysely<Schema>) {
       const row = await db
         .selectFrom("analytics_open_sessions")
         .select((eb) => eb.fn.countAll<string | number>().as("n"))
+        .where(notClosed)
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
