@@ -6,8 +6,10 @@ type Row = Record<string, unknown>;
 /**
  * A function that turns one raw row (its values in column order) into the object
  * better-sqlite3 would have made: the column names as properties, in order, a later
- * column of the same name winning. Made once per statement, so every row it makes has
- * one shape. Undefined for a name an object literal cannot carry as a plain property.
+ * column of the same name winning. Made once per list of names, so every row it makes
+ * has one shape. Undefined for a name an object literal cannot carry as a plain
+ * property (`__proto__` would set the prototype): such a statement keeps
+ * better-sqlite3's rows.
  */
 export function rowMaker(names: readonly string[]): ((values: unknown[]) => Row) | undefined {
   if (names.includes("__proto__")) return undefined;
