@@ -23,11 +23,15 @@ const MIGRATIONS: Record<string, Migration> = {
 /** The names of every migration this server knows, in order. */
 export const MIGRATION_NAMES: readonly string[] = Object.keys(MIGRATIONS);
 
-/** Applies every pending migration; running it again changes nothing. Returns the names applied. */
+/**
+ * Applies every pending migration; running it again changes nothing. Returns the names
+ * applied. With `to`, moves to that migration instead, up or down (a test of one
+ * migration's data).
+ */
 // biome-ignore lint/suspicious/noExplicitAny: migrations run on any schema
-export async function migrate(db: Kysely<any>): Promise<string[]> {
+export async function migrate(db: Kysely<any>, to?: string): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await (to === undefined ? migrator.migrateToLatest() : migrator.migrateTo(to));
   if (error) {
     const failed = results?.find((r) => r.status === "Error")?.migrationName;
     // No failed migration means the database could not be reached or locked: pass that on.
@@ -35,12 +39,4 @@ export async function migrate(db: Kysely<any>): Promise<string[]> {
     throw new Error(`migration ${failed} failed: ${(error as Error).message}`, { cause: error });
   }
   return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
-}
-
-/** Applies the pending migrations up to `name`, and no further (a test of one migration's data). */
-// biome-ignore lint/suspicious/noExplicitAny: migrations run on any schema
-export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => MIGRATIONS } });
-  const { error } = await migrator.migrateTo(name);
-  if (error) throw error;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { backends } from "../../../test/helpers/backends.js";
 import { createDatabase } from "../create-database.js";
 import { newUser } from "../repositories/fixtures.js";
-import { migrate, migrateTo } from "./index.js";
+import { migrate } from "./index.js";
 
 for (const backend of backends()) {
   describe(`migration 0008 on ${backend.name}`, () => {
@@ -10,7 +10,7 @@ for (const backend of backends()) {
       const made = await backend.create();
       const { db } = createDatabase({ databaseUrl: made.databaseUrl, dbPath: made.dbPath });
       try {
-        await migrateTo(db, "0007-peer-paths");
+        await migrate(db, "0007-peer-paths");
         const u = newUser();
         await db.insertInto("users").values(u).execute();
         const row = (id: string, ended: string | null) => ({
@@ -42,7 +42,7 @@ for (const backend of backends()) {
           },
         ]);
 
-        await migrateTo(db, "0007-peer-paths");
+        await migrate(db, "0007-peer-paths");
         const back = await db.selectFrom("analytics_sessions").selectAll().orderBy("id").execute();
         expect(
           back.map((r) => ({ ...r, duration_ms: r.duration_ms === null ? null : Number(r.duration_ms) })),
