@@ -78,6 +78,26 @@ for (const backend of backends()) {
       await rename("cy").execute();
     });
 
+    // Kysely streams from SQLite only (PostgreSQL would need pg-cursor).
+    if (backend.name === "sqlite")
+      it("reads while a streamed query holds the connection, and after it", async () => {
+        const db = database.db;
+        const nameOf = compiled(db, (id: string) =>
+          db.selectFrom("users").select("username").where("id", "=", id),
+        );
+        const seen: unknown[] = [];
+        for await (const row of db.selectFrom("users").select("id").orderBy("id").stream()) {
+          // Awaited inside the loop: on SQLite, waiting for the connection here would never end.
+          seen.push({ id: row.id, ...(await nameOf(row.id))[0] });
+        }
+        expect(seen).toEqual([
+          { id: "u0", username: "ann" },
+          { id: "u1", username: "bob" },
+          { id: "u2", username: "cy" },
+        ]);
+        expect(await nameOf("u1")).toEqual([{ username: "bob" }]);
+      });
+
     it("writes rows in chunks of a few sizes, every value in its place, all or none", async () => {
       const db = database.db;
       const mark = compiledRows(db, ["day", "user_id"], (rows: { day: string; user_id: string }[]) =>

@@ -8,7 +8,7 @@ import type { Schema } from "./schema.js";
  * `build` is called once with placeholder strings; each call of the result runs the same
  * SQL with its own values in their places. The query's shape must not depend on the
  * values (no conditionals on them, no lists of varying length). It must only read: on
- * SQLite it runs on the read connection (create-database.ts), at once.
+ * SQLite it runs at once, outside Kysely's connection queue (create-database.ts).
  */
 export function compiled<P extends string[], R>(
   db: Kysely<Schema>,
@@ -32,7 +32,8 @@ export function compiled<P extends string[], R>(
       sql = query.sql;
     }
     const values = slots.map((s) => ("param" in s ? params[s.param] : s.value));
-    if (readNow) return readNow(sql, values) as R[];
+    const now = readNow?.(sql, values);
+    if (now) return now as R[];
     const result = await db.executeQuery<R>(CompiledQuery.raw(sql, values));
     return result.rows;
   };

@@ -43,19 +43,34 @@ export function createDatabase(options: DatabaseOptions): Database {
     : createSqlite(options.dbPath, options.timeouts);
 }
 
-/** A read run at once: SQL text and its values in, rows out (SQLite's read connection). */
-export type ReadNow = (sql: string, values: readonly unknown[]) => unknown[];
+/**
+ * A read run at once: SQL text and its values in, rows out; undefined when it cannot run
+ * now (the caller goes through Kysely's connection queue).
+ */
+export type ReadNow = (sql: string, values: readonly unknown[]) => unknown[] | undefined;
 
 const readers = new WeakMap<Kysely<Schema>, ReadNow>();
 
 /**
- * The database's read connection, if it has one (SQLite on a file): the hot reads
- * (compiled.ts) run there synchronously instead of through Kysely's connection queue,
- * which cost more than the reads themselves on every WebSocket accept. In WAL mode a
- * second connection sees every committed write and never what a transaction still
- * open on the main connection has written.
+ * SQLite's synchronous read, for the hot reads (compiled.ts): run at once instead of
+ * through Kysely's connection queue, which cost more than the reads themselves on every
+ * WebSocket accept. Undefined on PostgreSQL.
  */
 export const readNowOf = (db: Kysely<Schema>): ReadNow | undefined => readers.get(db);
+
+/**
+ * Where a read runs: on the main connection while it has no transaction open, else on
+ * the read connection (a file database), which in WAL mode sees every committed write
+ * and never what the open transaction has written. Not on the read connection always:
+ * SQLite empties a connection's page cache whenever it finds the database written by
+ * another connection since its last read, so with writes between them (an analytics row
+ * per accept, a stored message per direct message) every read there started cold, from
+ * the file and the WAL: 3× the time of the same read on the writing connection.
+ */
+function readNow(raw: BetterSqlite3.Database, main: Prepare, reader: Prepare | undefined): ReadNow {
+  // A streamed query still iterating on the main connection blocks its writes, not its reads.
+  return (text, values) => (raw.inTransaction ? reader?.(text).all(values) : main(text).all(values));
+}
 
 function createSqlite(file: string, timeouts: DatabaseTimeouts | undefined): Database {
   if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
@@ -73,15 +88,14 @@ function createSqlite(file: string, timeouts: DatabaseTimeouts | undefined): Dat
   reader?.pragma(`busy_timeout = ${busyMs}`);
   const statements = cachingStatements(raw, reader);
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: statements }) });
-  if (reader) {
-    const read = cachingStatements(reader).prepare;
-    readers.set(db, (text, values) => read(text).all(values));
-  }
+  readers.set(db, readNow(raw, statements.prepare, reader && cachingStatements(reader).prepare));
   return finish(db, "sqlite");
 }
 
 /** How many distinct SQL texts keep their prepared statement. */
 const STATEMENT_CACHE_SIZE = 500;
+
+type Prepare = (text: string) => Statement;
 
 /**
  * Kysely prepares every query again; preparing costs more than running the small
