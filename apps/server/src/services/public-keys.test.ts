@@ -1,3 +1,4 @@
+import { generateKeyPairSync, sign } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../errors.js";
 import { validatePublicKey, verifyEd25519 } from "./public-keys.js";
@@ -21,6 +22,29 @@ describe("public keys", () => {
     bad[0] = (bad[0] ?? 0) ^ 1;
     expect(verifyEd25519(b64(RFC8032.publicKey), hex(RFC8032.message), bad.toString("base64"))).toBe(false);
     expect(verifyEd25519(b64(RFC8032.publicKey), hex(RFC8032.message), "AAAA")).toBe(false);
+  });
+
+  it("verifies each signature with its own key only, over more keys than are kept made", () => {
+    const signers = Array.from({ length: 1100 }, () => {
+      const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+      const raw = (publicKey.export({ format: "jwk" }).x as string) ?? "";
+      return { publicKey: Buffer.from(raw, "base64url").toString("base64"), privateKey };
+    });
+    const message = Buffer.from("hello");
+    const signatures = signers.map((s) => sign(null, message, s.privateKey).toString("base64"));
+    for (let round = 0; round < 2; round++) {
+      signers.forEach((s, i) => {
+        expect(verifyEd25519(s.publicKey, message, signatures[i] as string)).toBe(true);
+        expect(verifyEd25519(s.publicKey, message, signatures[(i + 1) % signers.length] as string)).toBe(
+          false,
+        );
+      });
+    }
+    // The same key in url-safe base64, and a key that is not 32 bytes.
+    const first = signers[0] as (typeof signers)[number];
+    const urlSafe = Buffer.from(first.publicKey, "base64").toString("base64url");
+    expect(verifyEd25519(urlSafe, message, signatures[0] as string)).toBe(true);
+    expect(verifyEd25519("AAAA", message, signatures[0] as string)).toBe(false);
   });
 
   it("accepts a valid Ed25519 key in standard or url-safe base64 and returns standard base64", () => {

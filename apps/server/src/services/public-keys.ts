@@ -1,4 +1,4 @@
-import { createPublicKey, verify } from "node:crypto";
+import { createPublicKey, type KeyObject, verify } from "node:crypto";
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import type { KeyKind } from "@warren/protocol";
 import { AppError } from "../errors.js";
@@ -38,16 +38,33 @@ export function validatePublicKey(kind: KeyKind, text: string): string {
   return bytes.toString("base64");
 }
 
+/**
+ * Public keys as node:crypto KeyObjects, by their text: made once per key, since making
+ * one from its JWK cost a third of what the verify itself costs, on every direct message.
+ * Least recently made dropped first; public, so nothing secret is kept.
+ */
+const keyObjects = new Map<string, KeyObject>();
+const MAX_KEY_OBJECTS = 1024;
+
+function keyObjectOf(publicKey: string): KeyObject {
+  let key = keyObjects.get(publicKey);
+  if (!key) {
+    key = createPublicKey({
+      key: { kty: "OKP", crv: "Ed25519", x: decodeKey(publicKey).toString("base64url") },
+      format: "jwk",
+    });
+    if (keyObjects.size >= MAX_KEY_OBJECTS) keyObjects.delete(keyObjects.keys().next().value as string);
+    keyObjects.set(publicKey, key);
+  }
+  return key;
+}
+
 /** Checks an Ed25519 signature (base64) over `message` with node:crypto. */
 export function verifyEd25519(publicKey: string, message: Uint8Array, signature: string): boolean {
   const sig = Buffer.from(signature.replaceAll("-", "+").replaceAll("_", "/"), "base64");
   if (sig.length !== 64) return false;
   try {
-    const key = createPublicKey({
-      key: { kty: "OKP", crv: "Ed25519", x: decodeKey(publicKey).toString("base64url") },
-      format: "jwk",
-    });
-    return verify(null, message, key, sig);
+    return verify(null, message, keyObjectOf(publicKey), sig);
   } catch {
     return false;
   }
