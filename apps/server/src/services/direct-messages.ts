@@ -18,8 +18,13 @@ import type { MessagesConfig } from "../config.js";
 import { AppError } from "../errors.js";
 import { mayContact } from "../policy/policy.js";
 import type { SharedState } from "../state/index.js";
-import type { DeliveryRow, MessageRow, Moved } from "../storage/repositories/direct-messages.js";
-import { createRepositories, type Repositories } from "../storage/repositories/index.js";
+import {
+  createDirectMessagesRepository,
+  type DeliveryRow,
+  type MessageRow,
+  type Moved,
+} from "../storage/repositories/direct-messages.js";
+import type { Repositories } from "../storage/repositories/index.js";
 import type { KeyRow } from "../storage/repositories/keys.js";
 import type { Schema } from "../storage/schema.js";
 import { nowIso } from "./context.js";
@@ -217,7 +222,8 @@ export function createDirectMessages({ db, repos, bus, state, scopes, config }: 
         };
       });
       const stored = await db.transaction().execute(async (tx) => {
-        const r = createRepositories(tx).directMessages;
+        // Only the repository the transaction needs: making all of them cost more than the inserts.
+        const r = createDirectMessagesRepository(tx);
         if (!(await r.insertMessage(message))) return false;
         await r.insertCopies(copies);
         return true;

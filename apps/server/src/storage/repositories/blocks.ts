@@ -1,8 +1,22 @@
 import type { Kysely } from "kysely";
+import { compiled } from "../compiled.js";
 import type { Schema } from "../schema.js";
 
 /** Who blocked whom. A block is one row; the blocked user is never told. */
 export function createBlocksRepository(db: Kysely<Schema>) {
+  /** a block between a and b, either way (every direct message asks) */
+  const between = compiled(db, (a: string, b: string) =>
+    db
+      .selectFrom("user_blocks")
+      .select("user_id")
+      .where((eb) =>
+        eb.or([
+          eb.and([eb("user_id", "=", a), eb("blocked_id", "=", b)]),
+          eb.and([eb("user_id", "=", b), eb("blocked_id", "=", a)]),
+        ]),
+      )
+      .limit(1),
+  );
   return {
     /** Adds the block unless it exists; returns its time (the first one's, on a repeat). */
     async add(
@@ -49,17 +63,7 @@ export function createBlocksRepository(db: Kysely<Schema>) {
 
     /** True when either of the two blocked the other. */
     async eitherWay(a: string, b: string): Promise<boolean> {
-      const row = await db
-        .selectFrom("user_blocks")
-        .select("user_id")
-        .where((eb) =>
-          eb.or([
-            eb.and([eb("user_id", "=", a), eb("blocked_id", "=", b)]),
-            eb.and([eb("user_id", "=", b), eb("blocked_id", "=", a)]),
-          ]),
-        )
-        .executeTakeFirst();
-      return row !== undefined;
+      return (await between(a, b)).length > 0;
     },
   };
 }

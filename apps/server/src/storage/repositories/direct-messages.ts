@@ -1,4 +1,5 @@
 import type { Kysely, Selectable } from "kysely";
+import { compiled } from "../compiled.js";
 import type { DirectMessageCopiesTable, DirectMessagesTable, Schema } from "../schema.js";
 
 export type MessageRow = Selectable<DirectMessagesTable>;
@@ -48,6 +49,14 @@ export function createDirectMessagesRepository(db: Kysely<Schema>) {
     return moved.map((m) => ({ ...m, sender_id: sender.get(m.message_id) ?? null }));
   };
 
+  /** a sender's message by its client id: every send asks, to answer a retry */
+  const byClientId = compiled(db, (senderId: string, clientMsgId: string) =>
+    db
+      .selectFrom("direct_messages")
+      .selectAll()
+      .where("sender_id", "=", senderId)
+      .where("client_msg_id", "=", clientMsgId),
+  );
   return {
     /**
      * Inserts the message unless (sender, client_msg_id) is taken; true when this call
@@ -68,12 +77,7 @@ export function createDirectMessagesRepository(db: Kysely<Schema>) {
     },
 
     async byClientId(senderId: string, clientMsgId: string): Promise<MessageRow | undefined> {
-      return db
-        .selectFrom("direct_messages")
-        .selectAll()
-        .where("sender_id", "=", senderId)
-        .where("client_msg_id", "=", clientMsgId)
-        .executeTakeFirst();
+      return (await byClientId(senderId, clientMsgId))[0];
     },
 
     /** A device key's pending copies after `after` (a message id), oldest first. */

@@ -1,9 +1,22 @@
 import type { Insertable, Kysely, Selectable } from "kysely";
+import { compiled } from "../compiled.js";
 import type { Schema, UserKeysTable } from "../schema.js";
 
 export type KeyRow = Selectable<UserKeysTable>;
 
 export function createKeysRepository(db: Kysely<Schema>) {
+  // Compiled once: every direct message reads both.
+  const byId = compiled(db, (id: string) => db.selectFrom("user_keys").selectAll().where("id", "=", id));
+  /** two users' message keys; one user's with the same id twice */
+  const messageKeysOf = compiled(db, (a: string, b: string) =>
+    db
+      .selectFrom("user_keys")
+      .selectAll()
+      .where("user_id", "in", [a, b])
+      .where("kind", "=", "x25519")
+      .where("device", "is not", null)
+      .orderBy("id"),
+  );
   return {
     async insert(row: Insertable<UserKeysTable>): Promise<void> {
       await db.insertInto("user_keys").values(row).execute();
@@ -12,7 +25,7 @@ export function createKeysRepository(db: Kysely<Schema>) {
       return db.selectFrom("user_keys").selectAll().where("user_id", "=", userId).orderBy("id").execute();
     },
     async byId(id: string): Promise<KeyRow | undefined> {
-      return db.selectFrom("user_keys").selectAll().where("id", "=", id).executeTakeFirst();
+      return (await byId(id))[0];
     },
     async byPublicKey(kind: KeyRow["kind"], publicKey: string): Promise<KeyRow | undefined> {
       return db
@@ -25,6 +38,8 @@ export function createKeysRepository(db: Kysely<Schema>) {
     /** The X25519 keys of these users' devices: the keys direct messages are sealed for. */
     async messageKeys(userIds: string[]): Promise<KeyRow[]> {
       if (userIds.length === 0) return [];
+      const [a, b = a] = userIds as [string, string?];
+      if (userIds.length <= 2) return messageKeysOf(a, b);
       return db
         .selectFrom("user_keys")
         .selectAll()

@@ -8,6 +8,27 @@ import type { Schema, TenantRole } from "../schema.js";
  * them (tenants, networks).
  */
 export function createMembershipsRepository(db: Kysely<Schema>) {
+  // Asked for every direct message between two users (the contact rule).
+  const communityOf = compiled(db, (a: string, b: string) =>
+    db
+      .selectFrom("tenant_members as x")
+      .innerJoin("tenant_members as y", "y.tenant_id", "x.tenant_id")
+      .select("x.tenant_id")
+      .where("x.user_id", "=", a)
+      .where("y.user_id", "=", b)
+      .limit(1),
+  );
+  const networkOf = compiled(db, (a: string, b: string) =>
+    db
+      .selectFrom("network_members as x")
+      .innerJoin("network_members as y", "y.network_id", "x.network_id")
+      .select("x.network_id")
+      .where("x.user_id", "=", a)
+      .where("x.status", "=", "active")
+      .where("y.user_id", "=", b)
+      .where("y.status", "=", "active")
+      .limit(1),
+  );
   const scopeIdsOf = compiled(db, (userId: string) =>
     db
       .selectFrom("tenant_members")
@@ -69,28 +90,10 @@ export function createMembershipsRepository(db: Kysely<Schema>) {
       return rows.map((r) => r.network_id);
     },
     async shareCommunity(a: string, b: string): Promise<boolean> {
-      const row = await db
-        .selectFrom("tenant_members as x")
-        .innerJoin("tenant_members as y", "y.tenant_id", "x.tenant_id")
-        .select("x.tenant_id")
-        .where("x.user_id", "=", a)
-        .where("y.user_id", "=", b)
-        .limit(1)
-        .executeTakeFirst();
-      return row !== undefined;
+      return (await communityOf(a, b)).length > 0;
     },
     async shareNetwork(a: string, b: string): Promise<boolean> {
-      const row = await db
-        .selectFrom("network_members as x")
-        .innerJoin("network_members as y", "y.network_id", "x.network_id")
-        .select("x.network_id")
-        .where("x.user_id", "=", a)
-        .where("x.status", "=", "active")
-        .where("y.user_id", "=", b)
-        .where("y.status", "=", "active")
-        .limit(1)
-        .executeTakeFirst();
-      return row !== undefined;
+      return (await networkOf(a, b)).length > 0;
     },
   };
 }
