@@ -18,16 +18,12 @@ import type { MessagesConfig } from "../config.js";
 import { AppError } from "../errors.js";
 import { mayContact } from "../policy/policy.js";
 import type { SharedState } from "../state/index.js";
-import {
-  createDirectMessagesRepository,
-  type DeliveryRow,
-  type MessageRow,
-  type Moved,
-} from "../storage/repositories/direct-messages.js";
+import type { DeliveryRow, MessageRow, Moved } from "../storage/repositories/direct-messages.js";
 import type { Repositories } from "../storage/repositories/index.js";
 import type { KeyRow } from "../storage/repositories/keys.js";
 import type { Schema } from "../storage/schema.js";
 import { nowIso } from "./context.js";
+import { createMessageStore } from "./dm-store.js";
 import { hashesOf, signedBytes } from "./message-signature.js";
 import { verifyEd25519 } from "./public-keys.js";
 import type { Scopes } from "./scopes.js";
@@ -73,6 +69,7 @@ const deviceKey = (k: KeyRow): DeviceKey => ({ id: k.id, device: k.device ?? "",
  * before it is acknowledged or delivered (DESIGN.md principle 3).
  */
 export function createDirectMessages({ db, repos, bus, state, scopes, config }: DirectMessagesDeps) {
+  const store = createMessageStore(db);
   const publish = (topic: string, frame: { type: string }) =>
     bus.publish(topic, { kind: "frame", frame: JSON.stringify(frame), type: frame.type });
 
@@ -221,13 +218,7 @@ export function createDirectMessages({ db, repos, bus, state, scopes, config }: 
           expired_at: null,
         };
       });
-      const stored = await db.transaction().execute(async (tx) => {
-        // Only the repository the transaction needs: making all of them cost more than the inserts.
-        const r = createDirectMessagesRepository(tx);
-        if (!(await r.insertMessage(message))) return false;
-        await r.insertCopies(copies);
-        return true;
-      });
+      const stored = await store(message, copies);
       if (!stored) {
         // A concurrent retry won the unique constraint: answer with its message.
         const winner = await repos.directMessages.byClientId(sender, body.client_msg_id);

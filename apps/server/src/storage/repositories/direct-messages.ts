@@ -49,6 +49,20 @@ export function createDirectMessagesRepository(db: Kysely<Schema>) {
     return moved.map((m) => ({ ...m, sender_id: sender.get(m.message_id) ?? null }));
   };
 
+  /**
+   * Inserts messages in one statement, each unless its (sender, client_msg_id) is taken
+   * (by a stored message or an earlier one of the list); returns the ids it stored.
+   */
+  const insertMessages = async (rows: MessageRow[]): Promise<Set<string>> => {
+    if (rows.length === 0) return new Set();
+    const inserted = await db
+      .insertInto("direct_messages")
+      .values(rows)
+      .onConflict((oc) => oc.columns(["sender_id", "client_msg_id"]).doNothing())
+      .returning("id")
+      .execute();
+    return new Set(inserted.map((r) => r.id));
+  };
   /** a sender's message by its client id: every send asks, to answer a retry */
   const byClientId = compiled(db, (senderId: string, clientMsgId: string) =>
     db
@@ -63,14 +77,10 @@ export function createDirectMessagesRepository(db: Kysely<Schema>) {
      * stored it. The unique constraint decides, so concurrent retries store one.
      */
     async insertMessage(row: MessageRow): Promise<boolean> {
-      const inserted = await db
-        .insertInto("direct_messages")
-        .values(row)
-        .onConflict((oc) => oc.columns(["sender_id", "client_msg_id"]).doNothing())
-        .returning("id")
-        .executeTakeFirst();
-      return inserted !== undefined;
+      return (await insertMessages([row])).has(row.id);
     },
+
+    insertMessages,
 
     async insertCopies(rows: CopyRow[]): Promise<void> {
       if (rows.length > 0) await db.insertInto("direct_message_copies").values(rows).execute();
