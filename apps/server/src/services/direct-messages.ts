@@ -134,7 +134,7 @@ export function createDirectMessages({ db, repos, bus, state, scopes, config }: 
 
   /** Every copy for a current device key of either party; every recipient key covered. */
   const checkCopies = async (sender: string, body: SendDirectMessageBody): Promise<Map<string, KeyRow>> => {
-    const keys = await repos.keys.messageKeys([...new Set([sender, body.to])]);
+    const keys = await repos.keys.messageKeys(sender, body.to);
     const byId = new Map(keys.map((k) => [k.id, k]));
     const given = new Set(body.copies.map((c) => c.device_key_id));
     const recipientKeys = keys.filter((k) => k.user_id === body.to);

@@ -3,6 +3,7 @@ import { backends } from "../../test/helpers/backends.js";
 import { createDatabase, type Database } from "../storage/create-database.js";
 import { migrate } from "../storage/migrations/index.js";
 import type { CopyRow, MessageRow } from "../storage/repositories/direct-messages.js";
+import { newUser } from "../storage/repositories/fixtures.js";
 import { createMessageStore } from "./dm-store.js";
 
 const at = new Date().toISOString();
@@ -50,23 +51,7 @@ for (const backend of backends()) {
       await migrate(database.db);
       await database.db
         .insertInto("users")
-        .values(
-          ["u1", "u2"].map((id) => ({
-            id,
-            username: id,
-            username_key: id,
-            email: null,
-            email_key: null,
-            display_name: null,
-            password_hash: null,
-            totp_secret: null,
-            totp_enabled_at: null,
-            totp_last_step: null,
-            is_admin: 0,
-            created_at: at,
-            updated_at: at,
-          })) as never,
-        )
+        .values([newUser({ id: "u1" }), newUser({ id: "u2" })])
         .execute();
     });
     afterAll(async () => {

@@ -7,7 +7,6 @@ export type KeyRow = Selectable<UserKeysTable>;
 export function createKeysRepository(db: Kysely<Schema>) {
   // Compiled once: every direct message reads both.
   const byId = compiled(db, (id: string) => db.selectFrom("user_keys").selectAll().where("id", "=", id));
-  /** two users' message keys; one user's with the same id twice */
   const messageKeysOf = compiled(db, (a: string, b: string) =>
     db
       .selectFrom("user_keys")
@@ -35,19 +34,12 @@ export function createKeysRepository(db: Kysely<Schema>) {
         .where("public_key", "=", publicKey)
         .executeTakeFirst();
     },
-    /** The X25519 keys of these users' devices: the keys direct messages are sealed for. */
-    async messageKeys(userIds: string[]): Promise<KeyRow[]> {
-      if (userIds.length === 0) return [];
-      const [a, b = a] = userIds as [string, string?];
-      if (userIds.length <= 2) return messageKeysOf(a, b);
-      return db
-        .selectFrom("user_keys")
-        .selectAll()
-        .where("user_id", "in", userIds)
-        .where("kind", "=", "x25519")
-        .where("device", "is not", null)
-        .orderBy("id")
-        .execute();
+    /**
+     * The X25519 keys of two users' devices (one user's when both are the same): the keys
+     * a direct message between them is sealed for.
+     */
+    async messageKeys(a: string, b: string): Promise<KeyRow[]> {
+      return messageKeysOf(a, b);
     },
     /** A device's key of one kind, if it has one. */
     async ofDevice(userId: string, device: string, kind: KeyRow["kind"]): Promise<KeyRow | undefined> {
